@@ -1,0 +1,1 @@
+"""pytest-provd: test Wazo provd plugins with an embedded provd and emulated phones."""

@@ -1,0 +1,183 @@
+"""The plugin-tree model: discovery, builds (with the rsync shim), packaging."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from pytest_provd import tree
+from pytest_provd.problems import SourceError
+
+BUILD_PY = """
+from subprocess import check_call
+
+@target('1.0', 'acme-phone-1.0')
+def build_1_0(path):
+    check_call(['rsync', '-rlp', '--exclude', '.*', '--exclude', '*.btpl', 'common/', path])
+    with open(path + '/templates/M1.tpl', 'wb') as f:
+        check_call(['sed', 's/#MODEL#/M1/', 'common/templates/model.tpl.btpl'], stdout=f)
+    check_call(['rsync', '-rlp', '--exclude', '.*', 'v1_0/', path])
+
+@target('2.0', 'acme-phone-2.0', std_dirs=False)
+def build_2_0(path):
+    check_call(['rsync', '-rlp', '--exclude', '.*', 'common/', path])
+    check_call(['rsync', '-rlp', '--exclude', '.*', 'v2_0/', path])
+"""
+
+
+def make_family(root: Path, name: str = "acme_phone", build_py: str = BUILD_PY) -> Path:
+    fam = root / name
+    (fam / "common" / "templates").mkdir(parents=True)
+    (fam / "common" / "common.py").write_text("X = 1\n")
+    (fam / "common" / "templates" / "model.tpl.btpl").write_text("model=#MODEL#\n")
+    (fam / "common" / ".hidden").write_text("never copied\n")
+    for version in ("1.0", "2.0"):
+        vdir = fam / f"v{version.replace('.', '_')}"
+        vdir.mkdir()
+        info = {"version": version, "description": "d", "capabilities": {}}
+        (vdir / "plugin-info").write_text(json.dumps(info))
+        (vdir / "entry.py").write_text(f"VERSION = {version!r}\n")
+    (fam / "build.py").write_text(build_py)
+    return fam
+
+
+@pytest.fixture(params=["rsync", "shim"])
+def build_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    if request.param == "rsync" and not shutil.which("rsync"):
+        pytest.skip("real rsync not installed")
+    if request.param == "shim":
+        monkeypatch.setenv("PYTEST_PROVD_RSYNC_SHIM", "1")
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / "cache"))
+    return request.param
+
+
+def test_discover_reads_targets_lines_and_source_dirs(tmp_path: Path) -> None:
+    make_family(tmp_path)
+    found = tree.discover(tmp_path)
+    assert list(found.targets) == ["acme-phone-1.0", "acme-phone-2.0"]
+    first = found.targets["acme-phone-1.0"]
+    assert first.target_id == "1.0"
+    assert first.build_py_line == 4
+    assert first.source_dir == tmp_path / "acme_phone" / "v1_0"
+    assert found.families["acme_phone"].layout == "current"
+    assert found.targets["acme-phone-2.0"].std_dirs is False
+
+
+def test_legacy_layout_family_name(tmp_path: Path) -> None:
+    make_family(tmp_path, "acme-phone")
+    assert tree.discover(tmp_path).families["acme-phone"].layout == "legacy"
+
+
+def test_build_py_errors_name_file_and_line(tmp_path: Path) -> None:
+    make_family(tmp_path, build_py="x = 1\n\nraise RuntimeError('boom')\n")
+    found = tree.discover(tmp_path)
+    assert not found.targets
+    (problem,) = found.errors
+    assert problem.line == 3
+    assert "RuntimeError: boom" in problem.message
+    assert str(problem.path).endswith("build.py")
+
+
+def test_syntax_error_in_build_py(tmp_path: Path) -> None:
+    make_family(tmp_path, build_py="def broken(:\n")
+    (problem,) = tree.discover(tmp_path).errors
+    assert problem.line == 1 and "does not compile" in problem.message
+
+
+def test_duplicate_target_is_an_error(tmp_path: Path) -> None:
+    dup = BUILD_PY.replace("@target('2.0', 'acme-phone-2.0'", "@target('1.0', 'acme-phone-x'")
+    make_family(tmp_path, build_py=dup)
+    (problem,) = tree.discover(tmp_path).errors
+    assert "redefined" in problem.message and problem.line == 11
+
+
+def test_select_globs_all_and_did_you_mean(tmp_path: Path) -> None:
+    make_family(tmp_path)
+    found = tree.discover(tmp_path)
+    assert [t.plugin_id for t in found.select(["acme-phone-2*"])] == ["acme-phone-2.0"]
+    assert len(found.select(["all"])) == 2
+    with pytest.raises(tree.UnknownTargetError, match=r"did you mean acme-phone-1\.0\?"):
+        found.select(["acme-phone-1.01"])
+
+
+def test_build_copies_common_and_version_and_std_dirs(tmp_path: Path, build_env: str) -> None:
+    make_family(tmp_path / "plugins")
+    target = tree.discover(tmp_path / "plugins").targets["acme-phone-1.0"]
+    out = tree.build(target, tmp_path / "out")
+    assert out == tmp_path / "out" / "acme-phone-1.0"
+    assert (out / "templates" / "M1.tpl").read_text() == "model=M1\n"
+    assert not (out / "templates" / "model.tpl.btpl").exists()
+    assert not (out / ".hidden").exists()
+    assert (out / "entry.py").read_text() == "VERSION = '1.0'\n"
+    for std in tree.STD_DIRS:
+        assert (out / std).is_dir()
+    other = tree.build(tree.discover(tmp_path / "plugins").targets["acme-phone-2.0"], tmp_path)
+    assert not (other / "var").exists()
+
+
+def test_build_cache_reused_and_invalidated(tmp_path: Path, build_env: str) -> None:
+    fam = make_family(tmp_path / "plugins")
+    target = tree.discover(tmp_path / "plugins").targets["acme-phone-1.0"]
+    first = tree.build_cached(target)
+    assert tree.build_cached(target) == first
+    (fam / "common" / "common.py").write_text("X = 2\n")
+    second = tree.build_cached(target)
+    assert second != first
+    assert (second / "common.py").read_text() == "X = 2\n"
+
+
+def test_build_failure_names_build_py_line_and_output(tmp_path: Path, build_env: str) -> None:
+    bad = BUILD_PY.replace("'v1_0/'", "'v9_9/'")
+    make_family(tmp_path / "plugins", build_py=bad)
+    target = tree.discover(tmp_path / "plugins").targets["acme-phone-1.0"]
+    with pytest.raises(tree.BuildError) as info:
+        tree.build(target, tmp_path / "out")
+    assert info.value.line == 4
+    assert "v9_9" in str(info.value)
+
+
+def test_package_and_plugins_db(tmp_path: Path, build_env: str) -> None:
+    make_family(tmp_path / "plugins")
+    found = tree.discover(tmp_path / "plugins")
+    server = tree.make_plugin_server(found.select(["all"]), tmp_path / "server")
+    db = json.loads((server / "plugins.db").read_text())
+    assert set(db) == {"acme-phone-1.0", "acme-phone-2.0"}
+    entry = db["acme-phone-1.0"]
+    pkg = server / entry["filename"]
+    assert entry["filename"] == "acme-phone-1.0-1.0.tar.bz2"
+    assert entry["dsize"] == pkg.stat().st_size
+    import hashlib
+
+    assert entry["sha1sum"] == hashlib.sha1(pkg.read_bytes()).hexdigest()
+    with tarfile.open(pkg) as tar:
+        assert {n.split("/")[0] for n in tar.getnames()} == {"acme-phone-1.0"}
+    # Reproducible: packaging the same build twice gives the same bytes.
+    again = tree.package(tree.build(found.targets["acme-phone-1.0"], tmp_path / "b"), tmp_path)
+    assert again.read_bytes() == pkg.read_bytes()
+
+
+def test_plugins_db_keeps_newest_version(tmp_path: Path) -> None:
+    for version in ("0.9", "0.10"):
+        plugin = tmp_path / "p" / version / "acme"
+        plugin.mkdir(parents=True)
+        info = {"version": version, "description": "d", "capabilities": {}}
+        (plugin / "plugin-info").write_text(json.dumps(info))
+        tree.package(plugin, tmp_path / "server")
+    db = json.loads(tree.write_plugins_db(tmp_path / "server").read_text())
+    assert db["acme"]["version"] == "0.10"
+
+
+def test_read_plugin_info_bad_json_has_line(tmp_path: Path) -> None:
+    (tmp_path / "plugin-info").write_text('{\n  "version": "1",\n  oops\n}')
+    with pytest.raises(SourceError, match=r"plugin-info:3: invalid JSON"):
+        tree.read_plugin_info(tmp_path)
+
+
+def test_find_plugins_dir(tmp_path: Path) -> None:
+    make_family(tmp_path / "repo" / "plugins")
+    assert tree.find_plugins_dir(tmp_path / "repo") == (tmp_path / "repo" / "plugins").resolve()
+    assert tree.find_plugins_dir(tmp_path / "elsewhere") is None
