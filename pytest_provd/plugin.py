@@ -1,3 +1,133 @@
-"""pytest entry point: options, hooks and fixtures of pytest-provd (wiring only)."""
+"""pytest entry point of pytest-provd: options, hooks and fixtures (wiring only).
+
+The work lives elsewhere: :mod:`pytest_provd.tree` (plugin trees and builds),
+:mod:`pytest_provd.checks` (static rules), :mod:`pytest_provd.suite` (the generated suite),
+:mod:`pytest_provd.embedded` (the provd server), :mod:`emulators` (phones and DHCP).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
+from pytest_provd.suite import TIERS, iter_collectors
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``provd`` option group; every option has a ``provd_*`` ini twin."""
+    group = parser.getgroup("provd", "provd plugin testing (pytest-provd)")
+
+    def add(name: str, help: str, *, ini_type: str | None = None, **kwargs: object) -> None:
+        dest = "provd_" + name.replace("-", "_")
+        group.addoption(f"--provd-{name}", dest=dest, help=help, **kwargs)  # type: ignore[arg-type]
+        parser.addini(dest, help=help + f" (ini twin of --provd-{name})", type=ini_type)  # type: ignore[arg-type]
+
+    add(
+        "plugins-dir",
+        "directory holding plugin families (*/build.py); default: a plugins/ dir found under "
+        "the rootdir or the current directory",
+        metavar="DIR",
+    )
+    add(
+        "plugin",
+        "plugin to test: a plugin id (wazo-snom-10.1.215.13), a glob (wazo-snom-*) or 'all'; "
+        "repeatable. With no test paths, only the generated suite is collected",
+        action="append",
+        default=[],
+        metavar="ID",
+        ini_type="args",
+    )
+    add(
+        "base-ref",
+        "git ref to compare against for the version-bump rule (e.g. origin/master)",
+        metavar="REF",
+    )
+    add(
+        "backend",
+        f"provd to test against: {', '.join(BACKENDS)} (default: embedded)",
+        metavar="NAME",
+    )
+    add("url", "REST URL of a running provd, for --provd-backend url", metavar="URL")
+    add("token", "auth token for --provd-backend url", metavar="TOKEN")
+    add(
+        "firmware-dir",
+        "cache of real firmware files (checked against pkgs.db size and sha1); "
+        "default: synthetic firmware",
+        metavar="DIR",
+    )
+    add(
+        "changed",
+        "select only targets whose built output differs from --provd-base-ref",
+        action="store_true",
+        default=False,
+        ini_type="bool",
+    )
+    add("baseline", "known failures file: fail only on failures not listed", metavar="FILE")
+    add("write-baseline", "write today's failures to FILE (for --provd-baseline)", metavar="FILE")
+    add("golden-dir", "golden files directory (default: tests/golden)", metavar="DIR")
+    add(
+        "update-golden",
+        "rewrite golden files from what the plugins generate now",
+        action="store_true",
+        default=False,
+        ini_type="bool",
+    )
+    add(
+        "check-urls",
+        "download each pkgs.db URL (bounded, time-limited) and compare size and sha1",
+        action="store_true",
+        default=False,
+        ini_type="bool",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers and resolve options (usage errors surface here)."""
+    config.addinivalue_line("markers", "provd: an item of the generated provd plugin suite")
+    for marker, text in TIERS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    provd = ProvdSession(config, read_options(config))
+    config.stash[session_key] = provd
+    provd.select()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this run's scratch directory."""
+    provd = config.stash.get(session_key, None)
+    if provd is not None:
+        provd.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """One line: backend, plugins dir, targets, base ref."""
+    provd = config.stash.get(session_key, None)
+    if provd is None or (not provd.targets and provd.plugins_dir is None):
+        return []
+    names = [t.plugin_id for t in provd.targets]
+    shown = ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")
+    return [
+        f"provd: backend {provd.options.backend}, plugins dir {provd.plugins_dir}, "
+        f"targets: {shown or 'none'}, base ref: {provd.options.base_ref or 'none'}"
+    ]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With ``--provd-plugin`` and no test paths, collect only the generated suite."""
+    provd = config.stash.get(session_key, None)
+    if provd is not None and provd.targets and config.args_source != pytest.Config.ArgsSource.ARGS:
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Append the generated suite, before -m/-k deselection sees the items."""
+    provd = config.stash.get(session_key, None)
+    if provd is None or not provd.targets:
+        return
+    for collector in iter_collectors(session, provd):
+        items.extend(session.genitems(collector))

@@ -401,6 +401,8 @@ def _run_build(target: Target, dest: Path) -> None:
         ) from exc
     if proc.returncode != 0:
         output = (proc.stderr or proc.stdout).strip().splitlines()
+        # Drop the runner's own frame: the user's build.py frames are what matter.
+        output = [line for line in output if not line.lstrip().startswith('File "<string>"')]
         tail = "\n".join(output[-12:])
         raise BuildError(
             target.build_py,

@@ -1,0 +1,153 @@
+"""Per-run state of pytest-provd: resolved options, the plugin tree and the selected targets."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pytest_provd import tree
+
+BACKENDS = ("embedded", "real", "url")
+
+
+@dataclass
+class ProvdOptions:
+    """The ``--provd-*`` options (or their ``provd_*`` ini twins), validated."""
+
+    plugins_dir: Path | None = None
+    plugins: list[str] = field(default_factory=list)
+    base_ref: str | None = None
+    backend: str = "embedded"
+    url: str | None = None
+    token: str | None = None
+    firmware_dir: Path | None = None
+    changed: bool = False
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    golden_dir: Path = Path("tests/golden")
+    update_golden: bool = False
+    check_urls: bool = False
+
+
+def _get(config: pytest.Config, name: str) -> object:
+    """The command-line value of ``--provd-<name>``, else the ini value ``provd_<name>``."""
+    value = config.getoption(f"provd_{name}")
+    if value in (None, [], False):
+        value = config.getini(f"provd_{name}")
+    return value
+
+
+def read_options(config: pytest.Config) -> ProvdOptions:
+    """Validate the options; a bad value is a :class:`pytest.UsageError` naming valid ones."""
+    opts = ProvdOptions()
+    plugins_dir = _get(config, "plugins_dir")
+    if plugins_dir:
+        path = Path(str(plugins_dir))
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        if not path.is_dir():
+            raise pytest.UsageError(f"--provd-plugins-dir: {path} is not a directory")
+        opts.plugins_dir = path.resolve()
+    raw_plugins = _get(config, "plugin") or []
+    assert isinstance(raw_plugins, list)
+    opts.plugins = [p for item in raw_plugins for p in str(item).replace(",", " ").split()]
+    base_ref = _get(config, "base_ref")
+    opts.base_ref = str(base_ref) if base_ref else None
+    backend = str(_get(config, "backend") or "embedded")
+    if backend not in BACKENDS:
+        raise pytest.UsageError(
+            f"--provd-backend: unknown backend {backend!r}; valid: {', '.join(BACKENDS)}"
+        )
+    opts.backend = backend
+    url = _get(config, "url")
+    opts.url = str(url) if url else None
+    token = _get(config, "token")
+    opts.token = str(token) if token else None
+    if backend == "url" and not opts.url:
+        raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
+    firmware_dir = _get(config, "firmware_dir")
+    if firmware_dir:
+        opts.firmware_dir = Path(str(firmware_dir)).resolve()
+        if not opts.firmware_dir.is_dir():
+            raise pytest.UsageError(f"--provd-firmware-dir: {opts.firmware_dir} is not a directory")
+    opts.changed = bool(_get(config, "changed"))
+    if opts.changed and not opts.base_ref:
+        raise pytest.UsageError("--provd-changed needs --provd-base-ref REF")
+    for name in ("baseline", "write_baseline"):
+        value = _get(config, name)
+        if value:
+            setattr(opts, name, Path(str(value)).resolve())
+    if opts.baseline is not None and not opts.baseline.is_file():
+        raise pytest.UsageError(f"--provd-baseline: {opts.baseline} does not exist")
+    golden = _get(config, "golden_dir")
+    if golden:
+        opts.golden_dir = Path(str(golden))
+    if not opts.golden_dir.is_absolute():
+        opts.golden_dir = config.rootpath / opts.golden_dir
+    opts.update_golden = bool(_get(config, "update_golden"))
+    opts.check_urls = bool(_get(config, "check_urls"))
+    return opts
+
+
+class ProvdSession:
+    """What one pytest run knows about the plugin tree under test."""
+
+    def __init__(self, config: pytest.Config, options: ProvdOptions) -> None:
+        self.config = config
+        self.options = options
+        self.plugins_dir = options.plugins_dir or tree.find_plugins_dir(
+            config.rootpath, config.invocation_params.dir
+        )
+        self._tree: tree.PluginTree | None = None
+        self._workdir: Path | None = None
+        self.targets: list[tree.Target] = []
+
+    @property
+    def tree(self) -> tree.PluginTree:
+        """The discovered plugin tree (a usage error when there is none)."""
+        if self._tree is None:
+            if self.plugins_dir is None:
+                raise pytest.UsageError(
+                    "pytest-provd: no plugins directory found (a plugins/ dir holding */build.py "
+                    f"under {self.config.rootpath} or the current directory); "
+                    "pass --provd-plugins-dir DIR"
+                )
+            self._tree = tree.discover(self.plugins_dir)
+        return self._tree
+
+    def select(self) -> list[tree.Target]:
+        """Resolve ``--provd-plugin`` patterns; unknown ids are usage errors with a suggestion."""
+        if not self.options.plugins:
+            return []
+        try:
+            self.targets = self.tree.select(self.options.plugins)
+        except tree.UnknownTargetError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        return self.targets
+
+    @property
+    def workdir(self) -> Path:
+        """A private scratch directory for builds of this run, removed at the end."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="pytest-provd-"))
+        return self._workdir
+
+    def build(self, target: tree.Target) -> Path:
+        """The built plugin directory of *target* (built once per run)."""
+        dest = self.workdir / "built" / target.plugin_id
+        if dest.is_dir():
+            return dest
+        return tree.build(target, self.workdir / "built")
+
+    def close(self) -> None:
+        """Remove the scratch directory."""
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+
+session_key = pytest.StashKey[ProvdSession]()
