@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_provd.problems import SourceError
+from pytest_provd.reporting import ProvdReporter
 from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
 from pytest_provd.suite import TIERS, iter_collectors
 
@@ -91,6 +93,11 @@ def pytest_configure(config: pytest.Config) -> None:
     provd = ProvdSession(config, read_options(config))
     config.stash[session_key] = provd
     provd.select()
+    try:
+        reporter = ProvdReporter(provd)
+    except SourceError as exc:
+        raise pytest.UsageError(f"--provd-baseline: {exc}") from exc
+    config.pluginmanager.register(reporter, "provd-reporter")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import tree
+from pytest_provd.golden import GoldenStore
 
 BACKENDS = ("embedded", "real", "url")
 
@@ -105,6 +106,7 @@ class ProvdSession:
         self._tree: tree.PluginTree | None = None
         self._workdir: Path | None = None
         self.targets: list[tree.Target] = []
+        self.golden = GoldenStore(options.golden_dir, options.update_golden)
 
     @property
     def tree(self) -> tree.PluginTree:

@@ -1,0 +1,113 @@
+"""Run-level reporting: baselines, golden-file housekeeping and the terminal summary.
+
+Registered as a plugin object by :mod:`pytest_provd.plugin`.  Everything it needs travels on
+test reports (``user_properties``), so it works the same under pytest-xdist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from pytest_provd import baseline as baseline_mod
+from pytest_provd.session import ProvdSession
+
+_REASONS = "provd_reasons"
+_FACTS = "provd_facts"
+
+
+class ProvdReporter:
+    """Applies ``--provd-baseline``, writes ``--provd-write-baseline`` and summarises."""
+
+    def __init__(self, provd: ProvdSession) -> None:
+        self.provd = provd
+        self.baseline = (
+            baseline_mod.Baseline.load(provd.options.baseline) if provd.options.baseline else None
+        )
+        self.failures: dict[str, list[str]] = {}
+        self.outcomes: dict[str, dict[str, str]] = defaultdict(dict)
+        self.facts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, None]:
+        """Attach stable failure reasons; turn baselined failures into expected failures."""
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if report.when != "call" and not (report.when == "setup" and report.failed):
+            return
+        if not report.failed:
+            return
+        exc = call.excinfo.value if call.excinfo is not None else None
+        reasons = baseline_mod.reasons_of(exc, report.longreprtext, self.provd.plugins_dir)
+        report.user_properties.append((_REASONS, reasons))
+        if self.baseline is not None and self.baseline.covers(item.nodeid, reasons):
+            report.outcome = "skipped"
+            report.wasxfail = "known failure listed in the provd baseline"  # type: ignore[attr-defined]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect outcomes (on the controller under xdist)."""
+        for key, value in report.user_properties:
+            if key == _REASONS and isinstance(value, list):
+                self.failures[report.nodeid] = [str(v) for v in value]
+            elif key == _FACTS and isinstance(value, dict):
+                target = report.nodeid.split("::", 1)[0]
+                for fact, count in value.items():
+                    self.facts[target][str(fact)] += int(count)
+        if report.when == "call" and report.passed and self.baseline is not None:
+            self.baseline.passed.add(report.nodeid)
+        if "::" in report.nodeid and (report.when == "call" or report.failed):
+            target = report.nodeid.split("::", 1)[0]
+            self.outcomes[target][report.nodeid] = report.outcome
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write the baseline file when asked to."""
+        path = self.provd.options.write_baseline
+        if path is not None and not hasattr(session.config, "workerinput"):
+            baseline_mod.write(path, self.failures)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """One ``provd`` section: per-target verdicts, baseline and golden housekeeping."""
+        targets = [t.plugin_id for t in self.provd.targets]
+        if not targets:
+            return
+        tr = terminalreporter
+        tr.section("provd")
+        for plugin_id in targets:
+            outcomes = self.outcomes.get(plugin_id, {})
+            passed = sum(1 for o in outcomes.values() if o == "passed")
+            facts = self.facts.get(plugin_id, {})
+            extra = "".join(f", {n} {fact}" for fact, n in sorted(facts.items()))
+            tr.write_line(f"{plugin_id}: {passed}/{len(outcomes)} items passed{extra}")
+        if self.baseline is not None:
+            for nodeid in self.baseline.removable():
+                tr.write_line(f"baseline entry now passes, remove it: {nodeid}")
+        if self.provd.options.write_baseline is not None:
+            tr.write_line(
+                f"baseline with {len(self.failures)} failure(s) written to "
+                f"{self.provd.options.write_baseline}"
+            )
+        golden = self.provd.golden
+        if golden.used:
+            touched = {path.relative_to(golden.root).parts[0] for path in golden.used}
+            for path in golden.stale(touched & set(targets)):
+                tr.write_line(f"stale golden file (not produced by this run): {path}")
+
+
+def add_facts(item: pytest.Item, **facts: int) -> None:
+    """Record counts (models, files, firmware) for the summary of the item's target."""
+    item.user_properties.append((_FACTS, dict(facts)))
+
+
+def relative(path: Path, provd: ProvdSession) -> str:
+    """A path relative to the plugins dir when inside it, for stable messages."""
+    if provd.plugins_dir is not None:
+        try:
+            return path.relative_to(provd.plugins_dir).as_posix()
+        except ValueError:
+            pass
+    return str(path)
