@@ -52,9 +52,7 @@ class _Rule:
         if "/" in pattern:
             # An unanchored pattern with a slash matches a trailing run of path components.
             parts = rel.split("/")
-            return any(
-                regex.fullmatch("/".join(parts[i:])) is not None for i in range(len(parts))
-            )
+            return any(regex.fullmatch("/".join(parts[i:])) is not None for i in range(len(parts)))
         return regex.fullmatch(rel.rsplit("/", 1)[-1]) is not None
 
 

@@ -52,7 +52,7 @@ def _canonical_xml(data: bytes) -> str | None:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
         return None
-    canonical = etree.tostring(root, method="c14n2", strip_text=True)
+    canonical = etree.tostring(root, method="c14n2", strip_text=True)  # type: ignore[call-overload]
     reparsed = etree.fromstring(canonical, parser)
     etree.indent(reparsed, space="  ")
     return str(etree.tostring(reparsed, encoding="unicode"))

@@ -8,6 +8,7 @@ The work lives elsewhere: :mod:`pytest_provd.tree` (plugin trees and builds),
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
@@ -16,15 +17,17 @@ from pytest_provd.reporting import ProvdReporter
 from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
 from pytest_provd.suite import TIERS, iter_collectors
 
+IniType = Literal["string", "args", "bool"] | None
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The ``provd`` option group; every option has a ``provd_*`` ini twin."""
     group = parser.getgroup("provd", "provd plugin testing (pytest-provd)")
 
-    def add(name: str, help: str, *, ini_type: str | None = None, **kwargs: object) -> None:
+    def add(name: str, help: str, *, ini_type: IniType = None, **kwargs: Any) -> None:
         dest = "provd_" + name.replace("-", "_")
-        group.addoption(f"--provd-{name}", dest=dest, help=help, **kwargs)  # type: ignore[arg-type]
-        parser.addini(dest, help=help + f" (ini twin of --provd-{name})", type=ini_type)  # type: ignore[arg-type]
+        group.addoption(f"--provd-{name}", dest=dest, help=help, **kwargs)
+        parser.addini(dest, help=help + f" (ini twin of --provd-{name})", type=ini_type)
 
     add(
         "plugins-dir",

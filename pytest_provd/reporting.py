@@ -47,7 +47,7 @@ class ProvdReporter:
         report.user_properties.append((_REASONS, reasons))
         if self.baseline is not None and self.baseline.covers(item.nodeid, reasons):
             report.outcome = "skipped"
-            report.wasxfail = "known failure listed in the provd baseline"  # type: ignore[attr-defined]
+            report.wasxfail = "known failure listed in the provd baseline"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect outcomes (on the controller under xdist)."""

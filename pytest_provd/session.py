@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd import tree
+from pytest_provd import tree as tree_mod
 from pytest_provd.golden import GoldenStore
 
 BACKENDS = ("embedded", "real", "url")
@@ -100,16 +100,16 @@ class ProvdSession:
     def __init__(self, config: pytest.Config, options: ProvdOptions) -> None:
         self.config = config
         self.options = options
-        self.plugins_dir = options.plugins_dir or tree.find_plugins_dir(
+        self.plugins_dir = options.plugins_dir or tree_mod.find_plugins_dir(
             config.rootpath, config.invocation_params.dir
         )
-        self._tree: tree.PluginTree | None = None
+        self._tree: tree_mod.PluginTree | None = None
         self._workdir: Path | None = None
-        self.targets: list[tree.Target] = []
+        self.targets: list[tree_mod.Target] = []
         self.golden = GoldenStore(options.golden_dir, options.update_golden)
 
     @property
-    def tree(self) -> tree.PluginTree:
+    def tree(self) -> tree_mod.PluginTree:
         """The discovered plugin tree (a usage error when there is none)."""
         if self._tree is None:
             if self.plugins_dir is None:
@@ -118,16 +118,16 @@ class ProvdSession:
                     f"under {self.config.rootpath} or the current directory); "
                     "pass --provd-plugins-dir DIR"
                 )
-            self._tree = tree.discover(self.plugins_dir)
+            self._tree = tree_mod.discover(self.plugins_dir)
         return self._tree
 
-    def select(self) -> list[tree.Target]:
+    def select(self) -> list[tree_mod.Target]:
         """Resolve ``--provd-plugin`` patterns; unknown ids are usage errors with a suggestion."""
         if not self.options.plugins:
             return []
         try:
             self.targets = self.tree.select(self.options.plugins)
-        except tree.UnknownTargetError as exc:
+        except tree_mod.UnknownTargetError as exc:
             raise pytest.UsageError(str(exc)) from exc
         return self.targets
 
@@ -138,12 +138,12 @@ class ProvdSession:
             self._workdir = Path(tempfile.mkdtemp(prefix="pytest-provd-"))
         return self._workdir
 
-    def build(self, target: tree.Target) -> Path:
+    def build(self, target: tree_mod.Target) -> Path:
         """The built plugin directory of *target* (built once per run)."""
         dest = self.workdir / "built" / target.plugin_id
         if dest.is_dir():
             return dest
-        return tree.build(target, self.workdir / "built")
+        return tree_mod.build(target, self.workdir / "built")
 
     def close(self) -> None:
         """Remove the scratch directory."""

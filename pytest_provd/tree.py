@@ -194,7 +194,7 @@ def _load_targets(family: Family) -> None:
     names: list[str] = []
     try:
         exec(code, {"target": target, "__file__": str(build_py), "__name__": "build"})
-    except Exception as exc:  # noqa: BLE001 - any error in user code is reported, not raised
+    except Exception as exc:
         line = _user_line(exc, str(build_py))
         raise SourceError(build_py, f"raised {type(exc).__name__}: {exc}", line) from exc
     sources = _function_sources(source)
@@ -375,7 +375,7 @@ _RUNNER = textwrap.dedent(
     if std_dirs:
         for d in %r:
             os.makedirs(os.path.join(path, d), exist_ok=True)
-    """
+    """  # noqa: UP031 - braces in the script make str.format the worse choice
     % (STD_DIRS,)
 )
 
@@ -505,12 +505,8 @@ def _package_info(pkg: Path) -> tuple[str, dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise SourceError(pkg, f"{top}/{PLUGIN_INFO}: invalid JSON: {exc.msg}") from exc
     data = pkg.read_bytes()
-    info = {
-        key: raw[key] for key in ("capabilities", "description", "version") if key in raw
-    }
-    info.update(
-        filename=pkg.name, dsize=len(data), sha1sum=hashlib.sha1(data).hexdigest()
-    )
+    info = {key: raw[key] for key in ("capabilities", "description", "version") if key in raw}
+    info.update(filename=pkg.name, dsize=len(data), sha1sum=hashlib.sha1(data).hexdigest())
     return top, info
 
 

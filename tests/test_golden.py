@@ -16,7 +16,9 @@ def test_xml_canonical_form_ignores_layout_and_attribute_order() -> None:
 
 def test_volatile_values_normalised() -> None:
     text = b"server: http://127.0.0.1:43817/x\nip 127.1.4.9\nat 2026-11-25 10:01:02 \r\n"
-    assert canonicalize(text) == "server: http://127.0.0.1:<PORT>/x\nip <PHONE-IP>\nat <DATE> <TIME>\n"
+    assert (
+        canonicalize(text) == "server: http://127.0.0.1:<PORT>/x\nip <PHONE-IP>\nat <DATE> <TIME>\n"
+    )
 
 
 def test_missing_then_match_then_mismatch(tmp_path: Path) -> None:

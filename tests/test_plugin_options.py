@@ -39,7 +39,9 @@ def test_unknown_plugin_is_usage_error_with_suggestion(
 ) -> None:
     result = pytester.runpytest("--provd-plugin", "acme-phone-1.01")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*no plugin acme-phone-1.01 in *plugins; did you mean acme-phone-1.0?"])
+    result.stderr.fnmatch_lines(
+        ["*no plugin acme-phone-1.01 in *plugins; did you mean acme-phone-1.0?"]
+    )
 
 
 def test_ini_twin_and_header(pytester: pytest.Pytester, tiny: Path) -> None:
@@ -64,9 +66,7 @@ def test_no_plugins_dir_is_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*no plugins directory found*--provd-plugins-dir DIR"])
 
 
-def test_build_failure_is_reported_without_traceback(
-    pytester: pytest.Pytester, tiny: Path
-) -> None:
+def test_build_failure_is_reported_without_traceback(pytester: pytest.Pytester, tiny: Path) -> None:
     (tiny / "acme_phone" / "v1_0").rename(tiny / "acme_phone" / "v1_0_gone")
     result = pytester.runpytest("--provd-plugin", "acme-phone-1.0", "-m", "provd_static")
     result.assert_outcomes(failed=1)

@@ -50,20 +50,35 @@ CASES = [
         "DEST",
     ],
     ["-rlp", "--exclude", "/templates/*", "--exclude", "var/", "SRC/", "DEST"],
-    ["-r", "--exclude=common/", "--include", "**/a.tpl", "--exclude", "templates/*", "SRC/", "DEST"],
+    [
+        "-r",
+        "--exclude=common/",
+        "--include",
+        "**/a.tpl",
+        "--exclude",
+        "templates/*",
+        "SRC/",
+        "DEST",
+    ],
 ]
+
+
+def subst(arg: str, src: Path, dest: Path) -> str:
+    if arg in ("DEST", "D"):
+        return str(dest)
+    return arg.replace("SRC", str(src))
 
 
 @pytest.mark.parametrize("argv", CASES, ids=range(len(CASES)))
 def test_shim_matches_expectations(tmp_path: Path, argv: list[str]) -> None:
     src = tmp_path / "SRC"
     populate(src)
-    args = [a.replace("SRC", str(src)).replace("DEST", str(tmp_path / "shim")) for a in argv]
+    args = [subst(a, src, tmp_path / "shim") for a in argv]
     run(args)
     got = listing(tmp_path / "shim")
     assert (".git/HEAD" in got) == (".*" not in argv)
     if shutil.which("rsync"):
-        real = [a.replace("SRC", str(src)).replace("DEST", str(tmp_path / "real")) for a in argv]
+        real = [subst(a, src, tmp_path / "real") for a in argv]
         subprocess.run(["rsync", *real], check=True)
         assert got == listing(tmp_path / "real")
 
