@@ -109,3 +109,12 @@ def test_bad_baseline_file_is_usage_error(pytester: pytest.Pytester, tiny: Path)
     result = pytester.runpytest("--provd-plugin", "all", "--provd-baseline", "base.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*base.json:1: invalid JSON*"])
+
+
+def test_xdist_workers_share_the_build_cache(pytester: pytest.Pytester, tiny: Path) -> None:
+    pytest.importorskip("xdist")
+    result = pytester.runpytest_subprocess("--provd-plugin", "all", "-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=2)
+    cache_entries = [p for p in (pytester.path / ".cache").iterdir() if p.is_dir()]
+    assert len(cache_entries) == 1
+    assert not list(cache_entries[0].glob(".staging-*"))
