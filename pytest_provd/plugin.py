@@ -117,16 +117,26 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     names = [t.plugin_id for t in provd.targets]
     shown = ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")
-    return [
+    lines = [
         f"provd: backend {provd.options.backend}, plugins dir {provd.plugins_dir}, "
         f"targets: {shown or 'none'}, base ref: {provd.options.base_ref or 'none'}"
     ]
+    if provd.options.changed:
+        lines.append(
+            f"provd: --provd-changed kept {len(names)} changed target(s), "
+            f"left out {len(provd.unchanged)} unchanged"
+        )
+    return lines
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With ``--provd-plugin`` and no test paths, collect only the generated suite."""
     provd = config.stash.get(session_key, None)
-    if provd is not None and provd.targets and config.args_source != pytest.Config.ArgsSource.ARGS:
+    if (
+        provd is not None
+        and provd.options.plugins
+        and config.args_source != pytest.Config.ArgsSource.ARGS
+    ):
         return True
     return None
 

@@ -64,8 +64,14 @@ class ProvdReporter:
             target = report.nodeid.split("::", 1)[0]
             self.outcomes[target][report.nodeid] = report.outcome
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Write the baseline file when asked to."""
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write the baseline file when asked to; nothing changed is a pass, not exit 5."""
+        if (
+            exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+            and self.provd.options.changed
+            and not self.provd.targets
+        ):
+            session.exitstatus = pytest.ExitCode.OK
         path = self.provd.options.write_baseline
         if path is not None and not hasattr(session.config, "workerinput"):
             baseline_mod.write(path, self.failures)
@@ -73,10 +79,17 @@ class ProvdReporter:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One ``provd`` section: per-target verdicts, baseline and golden housekeeping."""
         targets = [t.plugin_id for t in self.provd.targets]
+        tr = terminalreporter
+        if self.provd.options.changed:
+            tr.section("provd")
+            tr.write_line(
+                f"--provd-changed: {len(targets)} target(s) differ from "
+                f"{self.provd.options.base_ref}; {len(self.provd.unchanged)} unchanged"
+            )
         if not targets:
             return
-        tr = terminalreporter
-        tr.section("provd")
+        if not self.provd.options.changed:
+            tr.section("provd")
         for plugin_id in targets:
             outcomes = self.outcomes.get(plugin_id, {})
             passed = sum(1 for o in outcomes.values() if o == "passed")

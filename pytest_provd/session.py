@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,10 @@ class ProvdSession:
         )
         self._tree: tree_mod.PluginTree | None = None
         self._workdir: Path | None = None
+        self._repo_root: Path | None = None
+        self._repo_looked_up = False
         self.targets: list[tree_mod.Target] = []
+        self.unchanged: list[str] = []
         self.golden = GoldenStore(options.golden_dir, options.update_golden)
 
     @property
@@ -129,7 +133,50 @@ class ProvdSession:
             self.targets = self.tree.select(self.options.plugins)
         except tree_mod.UnknownTargetError as exc:
             raise pytest.UsageError(str(exc)) from exc
+        if self.options.base_ref:
+            self._check_base_ref(self.options.base_ref)
+        if self.options.changed:
+            self.targets = self._changed_only(self.targets)
         return self.targets
+
+    def _check_base_ref(self, ref: str) -> None:
+        from pytest_provd import gitbase
+
+        if self.repo_root is None:
+            raise pytest.UsageError(
+                f"--provd-base-ref: {self.plugins_dir} is not inside a git checkout"
+            )
+        try:
+            gitbase.resolve_ref(self.repo_root, ref)
+        except gitbase.GitBaseError as exc:
+            raise pytest.UsageError(f"--provd-base-ref: {exc}") from exc
+
+    def _changed_only(self, targets: list[tree_mod.Target]) -> list[tree_mod.Target]:
+        from pytest_provd import gitbase
+
+        assert self.options.base_ref and self.repo_root and self.plugins_dir
+        changed = gitbase.changed_targets(
+            self.repo_root, self.options.base_ref, self.plugins_dir, self.tree
+        )
+        self.unchanged = [t.plugin_id for t in targets if t.plugin_id not in changed]
+        return [t for t in targets if t.plugin_id in changed]
+
+    @property
+    def repo_root(self) -> Path | None:
+        """The git checkout holding the plugins dir (None outside git)."""
+        if not self._repo_looked_up:
+            self._repo_looked_up = True
+            if self.plugins_dir is not None:
+                proc = subprocess.run(
+                    ["git", "-C", str(self.plugins_dir), "rev-parse", "--show-toplevel"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=30,
+                )
+                if proc.returncode == 0:
+                    self._repo_root = Path(proc.stdout.strip())
+        return self._repo_root
 
     @property
     def workdir(self) -> Path:

@@ -220,3 +220,14 @@ def _build_item(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -> N
         return []
 
     plan.items.append(ItemSpec("build", "provd_static", run))
+
+
+@planner
+def _static_checks(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
+    from pytest_provd.checks import CheckContext, iter_items
+
+    ctx = CheckContext(
+        target, base_ref=provd.options.base_ref, repo_root=provd.repo_root, builder=provd.build
+    )
+    for name, runner in iter_items(ctx):
+        plan.items.append(ItemSpec(name, "provd_static", runner))

@@ -80,10 +80,13 @@ class Version:
     __slots__ = ("_key", "text")
 
     def __init__(self, text: str) -> None:
-        if not isinstance(text, str) or not _VALID.match(text.strip()):
+        if not isinstance(text, str) or not _VALID.match(text.strip()) or not any(
+            c.isdigit() for c in text
+        ):
             raise VersionError(
                 f"invalid version {text!r}: expected digits and letters separated by "
-                "'.', '-', '_' or '+' (e.g. 1.0.2, 10.1.215.13, 3.3.1-SP4)"
+                "'.', '-', '_' or '+', with at least one digit (e.g. 1.0.2, 10.1.215.13, "
+                "3.3.1-SP4)"
             )
         self.text = text.strip()
         self._key = _key(self.text)

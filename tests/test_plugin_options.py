@@ -31,7 +31,8 @@ def test_selected_plugin_collects_generated_suite_only(
 def test_explicit_paths_plus_generated_suite(pytester: pytest.Pytester, tiny: Path) -> None:
     pytester.makepyfile(test_user="def test_user():\n    pass\n")
     result = pytester.runpytest("--provd-plugin", "acme-phone-*", "test_user.py", "-q")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=13)
+    result.stdout.fnmatch_lines(["acme-phone-1.0: 6/6 items passed"])
 
 
 def test_unknown_plugin_is_usage_error_with_suggestion(
@@ -45,12 +46,12 @@ def test_unknown_plugin_is_usage_error_with_suggestion(
 
 
 def test_ini_twin_and_header(pytester: pytest.Pytester, tiny: Path) -> None:
-    pytester.makeini("[pytest]\nprovd_plugin = acme-phone-2.0\nprovd_base_ref = main\n")
+    pytester.makeini("[pytest]\nprovd_plugin = acme-phone-2.0\nprovd_backend = embedded\n")
     result = pytester.runpytest("--collect-only", "-q", "-p", "no:randomly")
     result.stdout.fnmatch_lines(["acme-phone-2.0::build"])
     header = pytester.runpytest("--collect-only")
     header.stdout.fnmatch_lines(
-        ["provd: backend embedded, plugins dir *plugins, targets: acme-phone-2.0, base ref: main"]
+        ["provd: backend embedded, plugins dir *plugins, targets: acme-phone-2.0, base ref: none"]
     )
 
 
@@ -68,7 +69,7 @@ def test_no_plugins_dir_is_usage_error(pytester: pytest.Pytester) -> None:
 
 def test_build_failure_is_reported_without_traceback(pytester: pytest.Pytester, tiny: Path) -> None:
     (tiny / "acme_phone" / "v1_0").rename(tiny / "acme_phone" / "v1_0_gone")
-    result = pytester.runpytest("--provd-plugin", "acme-phone-1.0", "-m", "provd_static")
+    result = pytester.runpytest("--provd-plugin", "acme-phone-1.0", "-k", "build")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*acme-phone-1.0::build: 1 problem(s)", "*build.py:4: building*"])
     result.stdout.fnmatch_lines(["*build.py*line 9, in build_1_0*"])
@@ -83,14 +84,20 @@ def test_plain_run_without_plugin_option_is_untouched(pytester: pytest.Pytester)
 
 def test_baseline_turns_known_failures_into_xfail(pytester: pytest.Pytester, tiny: Path) -> None:
     (tiny / "acme_phone" / "v1_0").rename(tiny / "acme_phone" / "v1_0_gone")
-    written = pytester.runpytest("--provd-plugin", "all", "--provd-write-baseline", "base.json")
+    written = pytester.runpytest(
+        "--provd-plugin", "all", "-k", "build", "--provd-write-baseline", "base.json"
+    )
     written.assert_outcomes(failed=1, passed=1)
     written.stdout.fnmatch_lines(["*baseline with 1 failure(s) written to *base.json"])
-    gated = pytester.runpytest("--provd-plugin", "all", "--provd-baseline", "base.json")
+    gated = pytester.runpytest(
+        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
+    )
     gated.assert_outcomes(passed=1, xfailed=1)
     # The defect is fixed: the run passes and says the baseline entry can go.
     (tiny / "acme_phone" / "v1_0_gone").rename(tiny / "acme_phone" / "v1_0")
-    fixed = pytester.runpytest("--provd-plugin", "all", "--provd-baseline", "base.json")
+    fixed = pytester.runpytest(
+        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
+    )
     fixed.assert_outcomes(passed=2)
     fixed.stdout.fnmatch_lines(["*baseline entry now passes, remove it: acme-phone-1.0::build"])
 
@@ -100,13 +107,17 @@ def test_baseline_does_not_hide_a_new_failure(pytester: pytest.Pytester, tiny: P
         '{"version": 1, "failures": {"acme-phone-1.0::build": ["something else"]}}'
     )
     (tiny / "acme_phone" / "v1_0").rename(tiny / "acme_phone" / "v1_0_gone")
-    result = pytester.runpytest("--provd-plugin", "all", "--provd-baseline", "base.json")
+    result = pytester.runpytest(
+        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
+    )
     result.assert_outcomes(failed=1, passed=1)
 
 
 def test_bad_baseline_file_is_usage_error(pytester: pytest.Pytester, tiny: Path) -> None:
     pytester.path.joinpath("base.json").write_text("{nope")
-    result = pytester.runpytest("--provd-plugin", "all", "--provd-baseline", "base.json")
+    result = pytester.runpytest(
+        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*base.json:1: invalid JSON*"])
 
@@ -114,7 +125,7 @@ def test_bad_baseline_file_is_usage_error(pytester: pytest.Pytester, tiny: Path)
 def test_xdist_workers_share_the_build_cache(pytester: pytest.Pytester, tiny: Path) -> None:
     pytest.importorskip("xdist")
     result = pytester.runpytest_subprocess("--provd-plugin", "all", "-n", "2", "-p", "xdist")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=12)
     cache_entries = [p for p in (pytester.path / ".cache").iterdir() if p.is_dir()]
     assert len(cache_entries) == 1
     assert not list(cache_entries[0].glob(".staging-*"))
