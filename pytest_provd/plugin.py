@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import pytest
 
+# The dynamic tiers register their item planners on import.
+from pytest_provd import gate
 from pytest_provd.problems import SourceError
 from pytest_provd.reporting import ProvdReporter
 from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
@@ -107,6 +109,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove this run's scratch directory."""
     provd = config.stash.get(session_key, None)
     if provd is not None:
+        gate.close_runs(provd)
         provd.close()
 
 

@@ -24,8 +24,61 @@ def build_1_0(path):
 
 @target('2.0', 'acme-phone-2.0', std_dirs=False)
 def build_2_0(path):
-    check_call(['rsync', '-rlp', '--exclude', '.*', 'common/', path])
+    import os
+    check_call(['rsync', '-rlp', '--exclude', '.*', '--exclude', '*.btpl', 'common/', path])
+    with open(path + '/templates/M1.tpl', 'wb') as f:
+        check_call(['sed', 's/#MODEL#/M1/', 'common/templates/model.tpl.btpl'], stdout=f)
+    os.makedirs(os.path.join(path, 'var', 'tftpboot'))
     check_call(['rsync', '-rlp', '--exclude', '.*', 'v2_0/', path])
+"""
+
+
+# A minimal but real provd plugin: loads in provd, configures a device from a template.
+ENTRY_PY = """
+from wazo_provd.devices.pgasso import BasePgAssociator, DeviceSupport
+from wazo_provd.plugins import StandardPlugin, TemplatePluginHelper
+from wazo_provd.servers.http import HTTPNoListingFileService
+from wazo_provd.util import format_mac
+
+MODELS = ['M1']
+VERSION = '{version}'
+
+
+class AcmeAssociator(BasePgAssociator):
+    def _do_associate(self, vendor, model, version):
+        if vendor == 'Acme':
+            return DeviceSupport.EXACT if model in MODELS else DeviceSupport.PROBABLE
+        return DeviceSupport.IMPROBABLE
+
+
+class AcmePlugin(StandardPlugin):
+    IS_PLUGIN = True
+    pg_associator = AcmeAssociator()
+
+    def __init__(self, app, plugin_dir, gen_cfg, spec_cfg):
+        super().__init__(app, plugin_dir, gen_cfg, spec_cfg)
+        self._tpl_helper = TemplatePluginHelper(plugin_dir)
+        self.http_service = HTTPNoListingFileService(self._tftpboot_dir)
+
+    def _path(self, device):
+        return self._tftpboot_dir + '/' + format_mac(device['mac'], separator='') + '.xml'
+
+    def configure(self, device, raw_config):
+        tpl = self._tpl_helper.get_dev_template(None, device)
+        self._tpl_helper.dump(tpl, raw_config, self._path(device))
+
+    def deconfigure(self, device):
+        import os
+        os.remove(self._path(device))
+"""
+
+TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
+<settings model="#MODEL#">
+{%- for n, line in sip_lines.items() %}
+  <line n="{{ n }}" user="{{ line.username|e }}" name="{{ line.display_name|e }}"
+        password="{{ line.password|e }}" registrar="{{ line.registrar_ip }}"/>
+{%- endfor %}
+</settings>
 """
 
 
@@ -33,14 +86,16 @@ def make_family(root: Path, name: str = "acme_phone", build_py: str = BUILD_PY) 
     fam = root / name
     (fam / "common" / "templates").mkdir(parents=True)
     (fam / "common" / "common.py").write_text("X = 1\n")
-    (fam / "common" / "templates" / "model.tpl.btpl").write_text("model=#MODEL#\n")
+    (fam / "common" / "templates" / "model.tpl.btpl").write_text(TEMPLATE)
     (fam / "common" / ".hidden").write_text("never copied\n")
     for version in ("1.0", "2.0"):
         vdir = fam / f"v{version.replace('.', '_')}"
         vdir.mkdir()
+        caps = {"lines": 2, "function_keys": 0, "type": "deskphone", "protocol": "sip"}
         info = {"version": version, "description": "d", "capabilities": {}}
-        (vdir / "plugin-info").write_text(json.dumps(info))
-        (vdir / "entry.py").write_text(f"VERSION = {version!r}\n")
+        info["capabilities"] = {f"Acme, M1, {version}": caps}
+        (vdir / "plugin-info").write_text(json.dumps(info, indent=4))
+        (vdir / "entry.py").write_text(ENTRY_PY.replace("{version}", version))
     (fam / "build.py").write_text(build_py)
     return fam
 
@@ -109,14 +164,14 @@ def test_build_copies_common_and_version_and_std_dirs(tmp_path: Path, build_env:
     target = tree.discover(tmp_path / "plugins").targets["acme-phone-1.0"]
     out = tree.build(target, tmp_path / "out")
     assert out == tmp_path / "out" / "acme-phone-1.0"
-    assert (out / "templates" / "M1.tpl").read_text() == "model=M1\n"
+    assert '<settings model="M1">' in (out / "templates" / "M1.tpl").read_text()
     assert not (out / "templates" / "model.tpl.btpl").exists()
     assert not (out / ".hidden").exists()
-    assert (out / "entry.py").read_text() == "VERSION = '1.0'\n"
+    assert "VERSION = '1.0'" in (out / "entry.py").read_text()
     for std in tree.STD_DIRS:
         assert (out / std).is_dir()
     other = tree.build(tree.discover(tmp_path / "plugins").targets["acme-phone-2.0"], tmp_path)
-    assert not (other / "var").exists()
+    assert (other / "var" / "tftpboot").is_dir() and not (other / "var" / "cache").exists()
 
 
 def test_build_cache_reused_and_invalidated(tmp_path: Path, build_env: str) -> None:

@@ -23,7 +23,7 @@ CHAINS = [
 
 @pytest.mark.parametrize("chain", CHAINS, ids=lambda c: " < ".join(c))
 def test_documented_chains(chain: list[str]) -> None:
-    for older, newer in zip(chain, chain[1:], strict=False):
+    for older, newer in itertools.pairwise(chain):
         assert compare(older, newer) == -1
         assert is_newer(newer, older)
 

@@ -1,0 +1,59 @@
+"""jinja2 loader over several directories, refreshed when any file in them changes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jinja2.exceptions import TemplateNotFound
+from jinja2.loaders import BaseLoader, split_template_path
+
+
+def _snapshot(directories: Sequence[str]) -> dict[str, float]:
+    stamps: dict[str, float] = {}
+    for top in directories:
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in (*dirnames, *filenames):
+                path = os.path.join(dirpath, name)
+                try:
+                    stamps[path] = os.path.getmtime(path)
+                except OSError:
+                    continue
+    return stamps
+
+
+class ProvdFileSystemLoader(BaseLoader):
+    """First match along the search path wins.
+
+    A cached template is stale as soon as any file under the search path is added, removed
+    or touched, so a custom template (``var/templates``) takes over from a default one
+    without a restart.
+    """
+
+    def __init__(self, searchpath: str | Sequence[str], encoding: str = "utf-8") -> None:
+        self._searchpath = [searchpath] if isinstance(searchpath, str) else list(searchpath)
+        self._encoding = encoding
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for top in self._searchpath:
+            filename = os.path.join(top, *pieces)
+            try:
+                with open(filename, "rb") as f:
+                    contents = f.read().decode(self._encoding)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue
+            stamps = _snapshot(self._searchpath)
+            searchpath = self._searchpath
+            return contents, filename, lambda s=stamps, p=searchpath: s == _snapshot(p)
+        raise TemplateNotFound(template)
+
+    def list_templates(self) -> list[str]:
+        found: set[str] = set()
+        for top in self._searchpath:
+            for dirpath, _, filenames in os.walk(top):
+                for name in filenames:
+                    rel = os.path.relpath(os.path.join(dirpath, name), top)
+                    found.add(rel.replace(os.sep, "/"))
+        return sorted(found)

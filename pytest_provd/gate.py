@@ -1,0 +1,345 @@
+"""The dynamic tiers of the generated suite: load the plugin in provd, configure every model.
+
+Per target: ``load`` (the plugin loads in the embedded plugin manager, ``configure_common``
+accepts a base config) and ``hostile-values`` (display names and passwords with XML/Jinja
+metacharacters, unicode and long values never break a generated file).  Per model:
+``configure`` (a device with a two-line SIP config is configured; every file the plugin wrote
+is served back identically over its HTTP or TFTP service and carries both SIP user names),
+``wellformed`` (every generated XML file parses strictly) and ``golden`` (generated files equal
+their golden copies).  Everything runs in one plugin manager per target, set up once and
+shared by that target's items.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_provd import tree
+from pytest_provd.problems import Problem
+from pytest_provd.session import ProvdSession
+from pytest_provd.suite import ItemSpec, TargetPlan, planner, target_models
+
+_USERS = ("alice1001", "bob1002")
+_XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
+
+
+@dataclass
+class ModelOutcome:
+    """What configuring one model produced."""
+
+    key: str
+    device: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class TargetRun:
+    """One target loaded in a private plugin manager, configured model by model."""
+
+    def __init__(self, provd: ProvdSession, target: tree.Target) -> None:
+        self.provd = provd
+        self.target = target
+        self._loaded: Any = None
+        self._load_problems: list[Problem] | None = None
+        self._models: dict[str, ModelOutcome] = {}
+
+    def load(self) -> list[Problem]:
+        """Load the plugin (once); the problems of loading it."""
+        if self._load_problems is not None:
+            return self._load_problems
+        from pytest_provd.embedded.plugin_rawconfig import sample_common_raw_config
+        from pytest_provd.embedded.pluginmgr import PluginError, PluginManager
+
+        built = self.provd.build(self.target)
+        plugins_dir = self.provd.workdir / "provd" / self.target.plugin_id
+        if plugins_dir.exists():
+            shutil.rmtree(plugins_dir)
+        shutil.copytree(built, plugins_dir / self.target.plugin_id, symlinks=True)
+        self.manager = PluginManager(plugins_dir, gen_cfg={"proxies": {}})
+        try:
+            self._loaded = self.manager.load(self.target.plugin_id)
+            self._loaded.configure_common(sample_common_raw_config())
+        except PluginError as exc:
+            self._load_problems = [
+                _problem_of(exc, self.target, plugins_dir / self.target.plugin_id)
+            ]
+            return self._load_problems
+        self._load_problems = []
+        return self._load_problems
+
+    @property
+    def plugin(self) -> Any:
+        """The loaded plugin (load first)."""
+        return self._loaded
+
+    def capability_key(self, model: str) -> str | None:
+        """The plugin-info capability key of *model*, if any."""
+        for key in self.plugin.info.get("capabilities", {}):
+            parts = [p.strip() for p in key.split(",")]
+            if len(parts) == 3 and parts[1] == model:
+                return str(key)
+        return None
+
+    def configure(self, model: str) -> ModelOutcome:
+        """Configure a device of *model* with the sample config (once per model)."""
+        if model in self._models:
+            return self._models[model]
+        from pytest_provd.embedded.plugin_survey import device_for
+
+        key = self.capability_key(model) or f"{_vendor_of(self)}, {model}, "
+        index = len(self._models) + 1
+        outcome = ModelOutcome(key, device_for(key, index))
+        self._models[model] = outcome
+        if self.load():
+            outcome.problems.append(Problem(self.target.build_py, "plugin did not load"))
+            return outcome
+        outcome.files, outcome.problems = _configure_and_fetch(self, outcome.device)
+        return outcome
+
+
+def _vendor_of(run: TargetRun) -> str:
+    for key in run.plugin.info.get("capabilities", {}):
+        return str(key).split(",")[0].strip()
+    return "Unknown"
+
+
+def _problem_of(exc: Exception, target: tree.Target, plugin_dir: Path | None = None) -> Problem:
+    """A problem located in the user's source tree, not in our private copy of the build."""
+    from pytest_provd.checks._templates import source_of
+
+    path = Path(str(getattr(exc, "path", None) or target.build_py))
+    line = getattr(exc, "line", None)
+    message = str(getattr(exc, "message", None) or exc)
+    if plugin_dir is not None and path.is_relative_to(plugin_dir):
+        rel = path.relative_to(plugin_dir).as_posix()
+        source = source_of(target.family.path, plugin_dir, rel, prefer=target.source_dir)
+        if source is not None:
+            path = source
+        else:
+            message += f" (in the built file {rel})"
+    return Problem(path, message, line if isinstance(line, int) else None)
+
+
+def _configure_and_fetch(
+    run: TargetRun,
+    device: dict[str, Any],
+    raw_config: dict[str, Any] | None = None,
+    *,
+    verify: bool = True,
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """Configure *device*; the files written and, with *verify*, whether they are served."""
+    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+    from pytest_provd.embedded.plugin_survey import _fetch, _snapshot
+    from pytest_provd.embedded.pluginmgr import PluginError
+
+    plugin = run.plugin
+    tftpboot = plugin.path / "var" / "tftpboot"
+    before = _snapshot(tftpboot)
+    where = run.target.source_dir or run.target.build_py
+    try:
+        plugin.configure(device, raw_config or sample_raw_config())
+    except PluginError as exc:
+        return {}, [_problem_of(exc, run.target, run.plugin.path)]
+    after = _snapshot(tftpboot)
+    written = {n: data for n, data in after.items() if before.get(n) != data}
+    problems: list[Problem] = []
+    if not verify:
+        written_only: dict[str, bytes] = written
+        try:
+            plugin.deconfigure(device)
+        except PluginError as exc:
+            problems.append(_problem_of(exc, run.target, run.plugin.path))
+        return written_only, problems
+    if not written and getattr(plugin.obj, "_tpl_helper", None) is not None:
+        # Template plugins write device files on configure; push-style plugins (config sent
+        # at synchronize time) legitimately write none.
+        problems.append(Problem(where, f"configure wrote no file for {device['model']}"))
+    for name, data in written.items():
+        served = _fetch(plugin, name, device)
+        if served is None:
+            problems.append(
+                Problem(where, f"{name} was written but is served neither over HTTP nor TFTP")
+            )
+        elif served != data:
+            problems.append(Problem(where, f"{name}: served bytes differ from the written file"))
+    try:
+        plugin.deconfigure(device)
+    except PluginError as exc:
+        problems.append(_problem_of(exc, run.target, run.plugin.path))
+    return written, problems
+
+
+def _runs(provd: ProvdSession) -> dict[str, TargetRun]:
+    runs: dict[str, TargetRun] | None = getattr(provd, "_gate_runs", None)
+    if runs is None:
+        runs = {}
+        provd._gate_runs = runs  # type: ignore[attr-defined]
+    return runs
+
+
+def target_run(provd: ProvdSession, target: tree.Target) -> TargetRun:
+    """The shared :class:`TargetRun` of *target* in this pytest run."""
+    runs = _runs(provd)
+    if target.plugin_id not in runs:
+        runs[target.plugin_id] = TargetRun(provd, target)
+    return runs[target.plugin_id]
+
+
+def _protocol(run: TargetRun, outcome: ModelOutcome) -> str:
+    caps = run.plugin.info.get("capabilities", {}).get(outcome.key, {})
+    return str(caps.get("protocol", "sip")).lower() if isinstance(caps, dict) else "sip"
+
+
+def check_configure(run: TargetRun, model: str) -> list[Problem]:
+    """Configured, served back, and both SIP users present in what was generated."""
+    problems = run.load()
+    if problems:
+        return problems
+    outcome = run.configure(model)
+    problems = list(outcome.problems)
+    if outcome.files and _protocol(run, outcome) == "sip":
+        text = b"\n".join(outcome.files.values())
+        for user in _USERS:
+            if user.encode() not in text:
+                problems.append(
+                    Problem(
+                        run.target.source_dir or run.target.build_py,
+                        f"SIP user {user} pushed for {model} appears in none of the generated "
+                        f"files ({', '.join(sorted(outcome.files))})",
+                        fix="check the template's sip_lines loop",
+                    )
+                )
+    return problems
+
+
+def xml_problems(name: str, data: bytes) -> list[Problem]:
+    """Strict XML parse of a generated file that looks like XML; located problems."""
+    if not _XML_START.match(data[:200]):
+        return []
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if isinstance(exc.lineno, int) else None
+        return [Problem(name, f"not well-formed XML: {exc.msg}", line)]
+    return []
+
+
+def check_wellformed(run: TargetRun, model: str) -> list[Problem]:
+    """Every generated file that claims to be XML parses strictly."""
+    problems = run.load()
+    if problems:
+        return problems
+    outcome = run.configure(model)
+    found = []
+    for name, data in sorted(outcome.files.items()):
+        found += xml_problems(f"{run.target.plugin_id}/var/tftpboot/{name}", data)
+    return found
+
+
+def check_golden(run: TargetRun, model: str) -> list[Problem]:
+    """Generated files equal their golden copies."""
+    problems = run.load()
+    if problems:
+        return problems
+    outcome = run.configure(model)
+    found: list[Problem] = []
+    for name, data in sorted(outcome.files.items()):
+        found += run.provd.golden.check(run.target.plugin_id, model, name, data)
+    return found
+
+
+def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
+    """Hostile display names and passwords (hypothesis) never break a generated XML file."""
+    problems = run.load()
+    if problems:
+        return problems
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+    from pytest_provd.embedded.plugin_survey import device_for
+
+    models = target_models(run.target) or ["?"]
+    key = run.capability_key(models[0]) or f"{_vendor_of(run)}, {models[0]}, "
+    device = device_for(key, 9000)
+    hostile = st.text(
+        alphabet=st.sampled_from(list("&<>\"'{}%#\\é€漢 \t")) | st.characters(min_codepoint=32),
+        min_size=1,
+        max_size=80,
+    ) | st.sampled_from(["{{ 7*7 }}", "]]>", "<![CDATA[", "&amp;", "x" * 300, "'; --"])
+    last_failure: list[Problem] = []
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(name=hostile, password=hostile)
+    def probe(name: str, password: str) -> None:
+        raw = sample_raw_config()
+        raw["sip_lines"]["1"]["display_name"] = name
+        raw["sip_lines"]["1"]["password"] = password
+        # Only breakage counts here; missing or unserved files are the configure item's job.
+        files, broken = _configure_and_fetch(run, dict(device), raw, verify=False)
+        for file_name, data in files.items():
+            broken += xml_problems(file_name, data)
+        if broken:
+            detail = f" (display_name={name!r}, password={password!r})"
+            last_failure[:] = [
+                Problem(p.path, p.message + detail, p.line, p.section, p.fix) for p in broken
+            ]
+            raise AssertionError("hostile value broke a generated file")
+
+    try:
+        probe()
+    except AssertionError:
+        # Hypothesis re-runs the shrunk example last: its problems are the ones to show.
+        return last_failure
+    return []
+
+
+@planner
+def _dynamic_items(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
+    run = target_run(provd, target)
+    plan.items.append(ItemSpec("load", "provd_load", run.load))
+    plan.items.append(ItemSpec("hostile-values", "provd_load", lambda: check_hostile(run)))
+    # Golden files are opt-in: a tree without them would otherwise fail on first run.
+    golden = provd.options.update_golden or provd.golden.root.is_dir()
+    for model in target_models(target):
+        plan.models[model] = [
+            ItemSpec("configure", "provd_load", _bind(check_configure, run, model)),
+            ItemSpec("wellformed", "provd_load", _bind(check_wellformed, run, model)),
+        ]
+        if golden:
+            plan.models[model].append(
+                ItemSpec("golden", "provd_golden", _bind(check_golden, run, model))
+            )
+
+
+def _bind(fun: Any, run: TargetRun, model: str) -> Any:
+    def runner() -> list[Problem]:
+        result: list[Problem] = fun(run, model)
+        return result
+
+    return runner
+
+
+def close_runs(provd: ProvdSession) -> None:
+    """Unload every plugin this run loaded."""
+    for run in _runs(provd).values():
+        manager = getattr(run, "manager", None)
+        if manager is not None:
+            manager.close()
+
+
+def cleanup_dir(path: Path) -> None:
+    """Remove a directory tree (used at session end)."""
+    shutil.rmtree(path, ignore_errors=True)
