@@ -14,12 +14,14 @@ import pytest
 
 # The dynamic tiers register their item planners on import.
 from pytest_provd import gate
+from pytest_provd.fixtures.server import provd, provd_client, provd_factory
 from pytest_provd.problems import SourceError
 from pytest_provd.reporting import ProvdReporter
 from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
 from pytest_provd.suite import TIERS, iter_collectors
 
 IniType = Literal["string", "args", "bool"] | None
+FIXTURES = (provd, provd_client, provd_factory)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

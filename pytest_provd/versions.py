@@ -80,8 +80,10 @@ class Version:
     __slots__ = ("_key", "text")
 
     def __init__(self, text: str) -> None:
-        if not isinstance(text, str) or not _VALID.match(text.strip()) or not any(
-            c.isdigit() for c in text
+        if (
+            not isinstance(text, str)
+            or not _VALID.match(text.strip())
+            or not any(c.isdigit() for c in text)
         ):
             raise VersionError(
                 f"invalid version {text!r}: expected digits and letters separated by "

@@ -1,0 +1,6 @@
+{% extends 'base.tpl' %}
+
+{% block model_settings -%}
+    <!-- 320: monochrome screen -->
+    <context_key idx="0" perm="R">keyevent F_CALL_LIST</context_key>
+{% endblock %}
