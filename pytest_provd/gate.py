@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_provd import tree
-from pytest_provd.problems import Problem
+from pytest_provd.problems import Problem, SourceError
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, planner, target_models
 
@@ -243,6 +243,34 @@ def check_wellformed(run: TargetRun, model: str) -> list[Problem]:
     return found
 
 
+def check_firmware(run: TargetRun) -> list[Problem]:
+    """Every pkgs.db package installs through the plugin's own install service."""
+    problems = run.load()
+    if problems:
+        return problems
+    from pytest_provd.embedded.pluginmgr import PluginError
+
+    firmware = run.plugin.firmware
+    if firmware is None:
+        return []
+    found: list[Problem] = []
+    for pkg_id in sorted(firmware.installable()):
+        try:
+            firmware.install(pkg_id)
+        except (PluginError, SourceError) as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, SourceError) else exc
+            if isinstance(cause, SourceError):
+                path = (
+                    run.target.source_dir / "pkgs" / "pkgs.db"
+                    if run.target.source_dir
+                    else cause.path
+                )
+                found.append(Problem(path, cause.message, cause.line, f"pkg_{pkg_id}"))
+            else:
+                found.append(_problem_of(exc, run.target, run.plugin.path))
+    return found
+
+
 def check_golden(run: TargetRun, model: str) -> list[Problem]:
     """Generated files equal their golden copies."""
     problems = run.load()
@@ -311,6 +339,7 @@ def _dynamic_items(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -
     run = target_run(provd, target)
     plan.items.append(ItemSpec("load", "provd_load", run.load))
     plan.items.append(ItemSpec("hostile-values", "provd_load", lambda: check_hostile(run)))
+    plan.items.append(ItemSpec("firmware", "provd_firmware", lambda: check_firmware(run)))
     # Golden files are opt-in: a tree without them would otherwise fail on first run.
     golden = provd.options.update_golden or provd.golden.root.is_dir()
     for model in target_models(target):

@@ -1,0 +1,407 @@
+"""Firmware installation from a plugin's pkgs.db, with real or synthetic files, sandboxed.
+
+A package's files come from a cache of real blobs (``--provd-firmware-dir``, or the
+``PYTEST_PROVD_FIRMWARE_DIR`` environment variable; size and sha1 are checked against pkgs.db)
+or, by default, are *synthetic*: generated so that every step of the package's install recipe
+has something to work on -- a zip when a step unzips the file, holding members named after the
+patterns later steps copy or include.  The recipe then runs exactly as written (fetchfw's node
+graph: ``a`` holds the downloads, each ``x-y`` step reads node x and writes node y, nodes no
+step reads are copied into the plugin's ``var/tftpboot``), so a wrong step, a pattern that
+matches nothing or a path that leaves the sandbox fails here as it would on a real provd.
+
+Synthetic content starts with ``pytest-provd synthetic firmware <package> <version>`` so an
+emulated phone can tell which version it "flashed".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pytest_provd import pkgsdb
+from pytest_provd.problems import SourceError
+
+FIRMWARE_DIR_ENV = "PYTEST_PROVD_FIRMWARE_DIR"
+MARKER = b"pytest-provd synthetic firmware"
+_MAX_MEMBER = 512 * 1024 * 1024
+_SYNTHETIC_COMMANDS = {"cp", "unzip", "untar", "include", "exclude", "null"}
+
+
+@dataclass
+class FileSource:
+    """Where one downloaded file of a package came from."""
+
+    file_id: str
+    name: str
+    mode: str  # "cache" or "synthetic"
+    source: str
+
+
+@dataclass
+class InstallReport:
+    """What installing a package did."""
+
+    package: str
+    version: str | None
+    files: list[FileSource] = field(default_factory=list)
+    installed: list[str] = field(default_factory=list)
+
+
+def synthetic_payload(pkg: pkgsdb.Package, label: str) -> bytes:
+    """The recognisable content of a synthetic firmware file."""
+    return MARKER + f" {pkg.name} {pkg.version} {label}\n".encode()
+
+
+class _Sandbox:
+    """Paths of one installation, all checked to stay inside the work directory."""
+
+    def __init__(self, root: Path, db: pkgsdb.PkgsDb, section: str, line: int) -> None:
+        self.root = root.resolve()
+        self.db = db
+        self.section = section
+        self.line = line
+
+    def error(self, message: str, line: int | None = None) -> SourceError:
+        return SourceError(self.db.path, f"[{self.section}] {message}", line or self.line)
+
+    def inside(self, base: Path, rel: str, line: int) -> Path:
+        """``base/rel``, refused when it resolves outside *base* (``..``, absolute, links)."""
+        path = (base / rel).resolve()
+        if not path.is_relative_to(base.resolve()):
+            raise self.error(f"path {rel!r} leaves the install sandbox", line)
+        return path
+
+
+def _substitute(arg: str, files: list[str], args: list[str]) -> str:
+    for index in range(len(files), 0, -1):
+        arg = arg.replace(f"$FILE{index}", files[index - 1])
+    for index in range(len(args), 0, -1):
+        arg = arg.replace(f"$ARG{index}", args[index - 1])
+    return arg
+
+
+def _member_name(pattern: str, pkg: pkgsdb.Package) -> str:
+    """A file name matching a glob pattern, for synthetic archive members."""
+    name = pattern.replace("**/", "").replace("*", pkg.name).replace("?", "x")
+    return name.strip("/") or pkg.name
+
+
+def _archive(
+    kind: str, node: str, recipe: pkgsdb.InstallRecipe, pkg: pkgsdb.Package, files: list[str]
+) -> bytes:
+    """A zip or tar.gz holding what the steps reading *node* will look for (recursively)."""
+    members: dict[str, bytes] = {}
+    for step in recipe.steps:
+        if step.src != node:
+            continue
+        args = [_substitute(a, files, pkg.install_args) for a in step.args]
+        if step.command == "cp":
+            patterns = args[:-1]
+        elif step.command == "include":
+            patterns = args
+        elif step.command in ("unzip", "untar") and args:
+            name = _member_name(args[0], pkg)
+            members[name] = _archive(step.command, step.dst, recipe, pkg, files)
+            continue
+        else:
+            continue
+        for pattern in patterns:
+            name = _member_name(pattern, pkg)
+            members[name] = synthetic_payload(pkg, name)
+    if not members:
+        members[f"{pkg.name}.bin"] = synthetic_payload(pkg, pkg.name)
+    buf = io.BytesIO()
+    if kind == "unzip":
+        with zipfile.ZipFile(buf, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+    else:
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _synthetic_file(
+    db: pkgsdb.PkgsDb,
+    pkg: pkgsdb.Package,
+    recipe: pkgsdb.InstallRecipe,
+    file_index: int,
+    files: list[str],
+) -> bytes:
+    name = files[file_index]
+    for step in recipe.steps:
+        if step.src != "a":
+            continue
+        args = [_substitute(a, files, pkg.install_args) for a in step.args]
+        if not args or not fnmatch.fnmatchcase(name, args[0]):
+            continue
+        if step.command in ("unzip", "untar"):
+            return _archive(step.command, step.dst, recipe, pkg, files)
+        if step.command not in _SYNTHETIC_COMMANDS:
+            raise SourceError(
+                db.path,
+                f"[install_{recipe.name}] step {step.label}: synthetic firmware cannot feed "
+                f"'{step.command}'; give real files with --provd-firmware-dir",
+                step.line,
+            )
+    return synthetic_payload(pkg, name)
+
+
+def _copy_tree_filtered(src: Path, dst: Path, keep: Any) -> list[Path]:
+    copied = []
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src).as_posix()
+        if path.is_symlink():
+            continue
+        if path.is_file() and keep(rel):
+            target = dst / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
+
+
+def _safe_unzip(archive: Path, dst: Path, box: _Sandbox, line: int) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            target = box.inside(dst, info.filename, line)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            if info.file_size > _MAX_MEMBER:
+                raise box.error(f"archive member {info.filename!r} is too large", line)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out)
+
+
+def _safe_untar(archive: Path, dst: Path, box: _Sandbox, line: int) -> None:
+    with tarfile.open(archive) as tf:
+        for member in tf.getmembers():
+            target = box.inside(dst, member.name, line)
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            if not member.isfile():
+                raise box.error(f"archive member {member.name!r} is a link or device", line)
+            if member.size > _MAX_MEMBER:
+                raise box.error(f"archive member {member.name!r} is too large", line)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            extracted = tf.extractfile(member)
+            assert extracted is not None
+            with extracted, target.open("wb") as out:
+                shutil.copyfileobj(extracted, out)
+
+
+def _run_step(
+    step: pkgsdb.InstallStep, args: list[str], src: Path, dst: Path, box: _Sandbox
+) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    if step.command == "cp":
+        *sources, dest = args
+        matched: list[Path] = []
+        for pattern in sources:
+            box.inside(src, pattern, step.line)
+            found = sorted(p for p in src.glob(pattern) if p.is_file())
+            if not found:
+                raise box.error(f"step {step.label}: cp {pattern!r} matches no file", step.line)
+            matched += found
+        target = box.inside(dst, dest, step.line)
+        if dest.endswith("/") or len(matched) > 1 or dest in ("", "."):
+            target.mkdir(parents=True, exist_ok=True)
+            for path in matched:
+                shutil.copyfile(path, target / path.name)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(matched[0], target)
+    elif step.command in ("unzip", "untar"):
+        box.inside(src, args[0], step.line)
+        archives = sorted(p for p in src.glob(args[0]) if p.is_file())
+        if not archives:
+            raise box.error(f"step {step.label}: {args[0]!r} is not in node {step.src}", step.line)
+        for archive in archives:
+            try:
+                if step.command == "unzip":
+                    _safe_unzip(archive, dst, box, step.line)
+                else:
+                    _safe_untar(archive, dst, box, step.line)
+            except (zipfile.BadZipFile, tarfile.TarError) as exc:
+                raise box.error(
+                    f"step {step.label}: {archive.name} is not a valid archive: {exc}", step.line
+                ) from exc
+    elif step.command in ("include", "exclude"):
+
+        def keep(rel: str) -> bool:
+            hit = any(
+                fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(PurePosixPath(rel).name, p)
+                for p in args
+            )
+            return hit if step.command == "include" else not hit
+
+        copied = _copy_tree_filtered(src, dst, keep)
+        if step.command == "include" and not copied:
+            raise box.error(f"step {step.label}: include {args} matches no file", step.line)
+    elif step.command == "null":
+        return
+    else:
+        raise box.error(
+            f"step {step.label}: '{step.command}' cannot run here (needs its vendor tool); "
+            "use --provd-firmware-dir with pre-extracted files",
+            step.line,
+        )
+
+
+class FirmwareStore:
+    """The firmware packages of one plugin directory: what provd's install service offers."""
+
+    def __init__(self, plugin_dir: Path, firmware_dir: Path | None = None) -> None:
+        self.plugin_dir = Path(plugin_dir)
+        env = os.environ.get(FIRMWARE_DIR_ENV)
+        self.firmware_dir = firmware_dir or (Path(env) if env else None)
+        self.db_path = self.plugin_dir / "pkgs" / "pkgs.db"
+        self.tftpboot = self.plugin_dir / "var" / "tftpboot"
+        self.state_dir = self.plugin_dir / "var" / "installed"
+        self.reports: dict[str, InstallReport] = {}
+
+    def db(self) -> pkgsdb.PkgsDb:
+        """The plugin's parsed pkgs.db (an empty one when the plugin has none)."""
+        if not self.db_path.is_file():
+            return pkgsdb.parse("", self.db_path)
+        return pkgsdb.load(self.db_path)
+
+    def installable(self) -> dict[str, dict[str, Any]]:
+        """Every package of pkgs.db: version, description and download size."""
+        db = self.db()
+        out = {}
+        for name, pkg in db.packages.items():
+            size = sum(db.files[f].size_int or 0 for f in pkg.files if f in db.files)
+            out[name] = {"version": pkg.version, "description": pkg.description, "dsize": size}
+        return out
+
+    def installed(self) -> dict[str, dict[str, Any]]:
+        """Installed packages, from the records kept under ``var/installed``."""
+        out = {}
+        if self.state_dir.is_dir():
+            for record in sorted(self.state_dir.glob("*.json")):
+                data = json.loads(record.read_text())
+                out[data["package"]] = {"version": data["version"], "files": data["installed"]}
+        return out
+
+    def install(self, pkg_id: str) -> InstallReport:
+        """Install one package into ``var/tftpboot``; SourceError names pkgs.db section/line."""
+        db = self.db()
+        pkg = db.packages.get(pkg_id)
+        if pkg is None:
+            raise SourceError(self.db_path, f"no package [pkg_{pkg_id}]")
+        if pkg.install is None or pkg.install not in db.installs:
+            raise SourceError(self.db_path, f"[pkg_{pkg_id}] has no usable install", pkg.line)
+        recipe = db.installs[pkg.install]
+        report = InstallReport(pkg_id, pkg.version)
+        self.plugin_dir.joinpath("var", "cache").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.plugin_dir / "var" / "cache") as tmp:
+            work = Path(tmp)
+            box = _Sandbox(work, db, f"install_{recipe.name}", recipe.line)
+            nodes: dict[str, Path] = {"a": work / "node_a"}
+            nodes["a"].mkdir()
+            names = self._fetch_files(db, pkg, recipe, nodes["a"], report)
+            for step in recipe.steps:
+                if step.src not in nodes:
+                    raise box.error(f"step {step.label} reads unknown node {step.src}", step.line)
+                nodes.setdefault(step.dst, work / f"node_{step.dst}")
+                args = [_substitute(a, names, pkg.install_args) for a in step.args]
+                _run_step(step, args, nodes[step.src], nodes[step.dst], box)
+            sources = {s.src for s in recipe.steps}
+            results = [path for node, path in nodes.items() if node not in sources]
+            self.tftpboot.mkdir(parents=True, exist_ok=True)
+            for result in results:
+                for path in sorted(result.rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        rel = path.relative_to(result).as_posix()
+                        target = box.inside(self.tftpboot, rel, recipe.line)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(path, target)
+                        report.installed.append(rel)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "package": pkg_id,
+            "version": pkg.version,
+            "installed": sorted(set(report.installed)),
+            "files": [asdict(f) for f in report.files],
+        }
+        (self.state_dir / f"{pkg_id}.json").write_text(json.dumps(record, indent=1))
+        self.reports[pkg_id] = report
+        return report
+
+    def _fetch_files(
+        self,
+        db: pkgsdb.PkgsDb,
+        pkg: pkgsdb.Package,
+        recipe: pkgsdb.InstallRecipe,
+        node_a: Path,
+        report: InstallReport,
+    ) -> list[str]:
+        names = []
+        for file_id in pkg.files:
+            entry = db.files.get(file_id)
+            if entry is None or not entry.local_name:
+                raise SourceError(
+                    db.path, f"[pkg_{pkg.name}] file {file_id!r} is undefined", pkg.line
+                )
+            names.append(entry.local_name)
+        for index, file_id in enumerate(pkg.files):
+            entry = db.files[file_id]
+            name = names[index]
+            if "/" in name or name in ("", ".", ".."):
+                raise SourceError(db.path, f"[file_{file_id}] bad file name {name!r}", entry.line)
+            cached = self.firmware_dir / name if self.firmware_dir else None
+            if cached is not None and cached.is_file():
+                data = cached.read_bytes()
+                if entry.size_int is not None and len(data) != entry.size_int:
+                    raise SourceError(
+                        db.path,
+                        f"[file_{file_id}] size {entry.size} but {cached} has {len(data)} bytes",
+                        entry.section.line_of("size"),
+                    )
+                sha1 = hashlib.sha1(data).hexdigest()
+                if entry.sha1sum and sha1 != entry.sha1sum:
+                    raise SourceError(
+                        db.path,
+                        f"[file_{file_id}] sha1sum {entry.sha1sum} but {cached} has {sha1}",
+                        entry.section.line_of("sha1sum"),
+                    )
+                report.files.append(FileSource(file_id, name, "cache", str(cached)))
+            else:
+                data = _synthetic_file(db, pkg, recipe, index, names)
+                report.files.append(FileSource(file_id, name, "synthetic", "generated"))
+            (node_a / name).write_bytes(data)
+        return names
+
+    def uninstall(self, pkg_id: str) -> None:
+        """Remove the files a package installed."""
+        record_path = self.state_dir / f"{pkg_id}.json"
+        if not record_path.is_file():
+            raise SourceError(self.db_path, f"package {pkg_id!r} is not installed")
+        record = json.loads(record_path.read_text())
+        for rel in record["installed"]:
+            path = (self.tftpboot / rel).resolve()
+            if path.is_relative_to(self.tftpboot.resolve()) and path.is_file():
+                path.unlink()
+        record_path.unlink()
+
+    def install_all(self) -> list[InstallReport]:
+        """Install every package not installed yet (managing-plugins.md's mass install)."""
+        installed = self.installed()
+        return [self.install(p) for p in sorted(self.installable()) if p not in installed]
