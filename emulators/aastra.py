@@ -1,0 +1,89 @@
+"""Aastra/Mitel 67xxi and 68xxi phones: ``key: value`` text configuration over HTTP.
+
+Sequence: ``aastra.cfg`` → ``<model>.cfg`` → ``<MAC>.cfg`` (later files override earlier keys);
+every non-comment line must be ``key: value`` (other lines are recorded as errors with file
+and line).  Firmware: ``<model>.st`` on the configuration server.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulators.dhcp import decode_vendor_options
+from emulators.phone import Phone
+
+_LINE = re.compile(
+    r"^sip line(\d+) (user name|password|screen name|proxy ip|registrar ip|proxy port)$"
+)
+_FIELDS = {
+    "user name": "username",
+    "password": "password",
+    "screen name": "display_name",
+    "proxy ip": "proxy",
+    "registrar ip": "registrar",
+    "proxy port": "port",
+}
+
+
+class AastraPhone(Phone):
+    """An Aastra phone."""
+
+    vendor = "aastra"
+
+    def user_agent(self) -> str:
+        mac = "-".join(self.mac12[i : i + 2] for i in range(0, 12, 2))
+        return f"Aastra{self.model} MAC:{mac} V:{self.state.firmware_version}-SIP"
+
+    def vendor_class(self) -> str:
+        return f"AastraIPPhone{self.model}"
+
+    def provisioning_server(self, lease: Any) -> str | None:
+        sub = decode_vendor_options(lease.options.get(43, b""))
+        if 2 in sub:
+            return sub[2].decode("latin-1").rstrip("/") + "/"
+        value = lease.tftp_server
+        return str(value) if value and value.startswith("http") else None
+
+    def provision(self) -> None:
+        prefix = "" if (self.http_url or "").rstrip("/").endswith("Aastra") else "Aastra/"
+        for name in ("aastra.cfg", f"{self.model}.cfg", f"{self.mac12}.cfg"):
+            data = self.http_get(prefix + name)
+            if data is not None:
+                self._apply(name, data)
+        if f"{self.mac12}.cfg" not in self.state.files:
+            self.state.errors.append(f"{self.mac12}.cfg: mandatory per-device file not fetched")
+
+    def _apply(self, name: str, data: bytes) -> None:
+        for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            key, sep, value = text.partition(":")
+            if not sep:
+                self.state.wellformed_errors.append(
+                    f"{name}:{number}: not 'key: value': {text[:60]!r}"
+                )
+                continue
+            key, value = key.strip().lower(), value.strip()
+            self.state.settings[key] = value
+            match = _LINE.match(key)
+            if match:
+                self.set_line(int(match.group(1)), **{_FIELDS[match.group(2)]: value})
+            elif key == "language":
+                self.state.language = value
+            elif key == "time zone name":
+                self.state.timezone = value
+
+    def firmware_offer(self) -> tuple[str, str] | None:
+        prefix = "" if (self.http_url or "").rstrip("/").endswith("Aastra") else "Aastra/"
+        name = f"{prefix}{self.model}.st"
+        data = self.http_get(name)
+        if data is None:
+            return None
+        from pytest_provd.firmware import MARKER
+
+        if data.startswith(MARKER):
+            words = data[len(MARKER) :].split()
+            return (words[1].decode(), name) if len(words) > 1 else None
+        return None

@@ -1,0 +1,30 @@
+"""``make_phone(vendor, model, ...)``: the right emulator for a vendor name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.aastra import AastraPhone
+from emulators.cisco_spa import CiscoSpaPhone
+from emulators.phone import Phone
+from emulators.snom import SnomPhone
+
+VENDORS: dict[str, type[Phone]] = {
+    "snom": SnomPhone,
+    "cisco": CiscoSpaPhone,
+    "cisco-spa": CiscoSpaPhone,
+    "linksys": CiscoSpaPhone,
+    "aastra": AastraPhone,
+    "mitel": AastraPhone,
+}
+
+
+def make_phone(vendor: str, model: str, mac: str, **kwargs: Any) -> Phone:
+    """An emulated phone; ValueError names the vendors we emulate."""
+    try:
+        cls = VENDORS[vendor.lower()]
+    except KeyError:
+        raise ValueError(
+            f"no emulator for vendor {vendor!r}; emulated: {', '.join(sorted(VENDORS))}"
+        ) from None
+    return cls(model, mac, **kwargs)

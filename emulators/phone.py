@@ -1,0 +1,262 @@
+"""The phone state machine every vendor emulator shares.
+
+power on → DHCP (or a provisioning URL given by hand) → the vendor's provisioning fetches →
+parse → apply → firmware check → download → "flash" → reboot → provision again (at most
+``MAX_REBOOTS`` times).  Everything the phone did is recorded in :class:`PhoneState`: each
+request and answer, the settings it applied, its lines, its firmware version, and every error
+located by file and line.  "It got its lines" (``provisioned``) and "its files are well-formed"
+(``wellformed_errors``) are separate verdicts, because real phones carry on past broken files.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from emulators.dhcp import DhcpClient
+
+MAX_FETCHES = 40
+MAX_REBOOTS = 2
+TIMEOUT_S = 5.0
+
+
+@dataclass
+class Line:
+    """A SIP line as the phone understood it."""
+
+    number: int
+    username: str | None = None
+    password: str | None = None
+    display_name: str | None = None
+    registrar: str | None = None
+    proxy: str | None = None
+    port: str | None = None
+
+
+@dataclass
+class Fetch:
+    """One provisioning request and its outcome."""
+
+    proto: str
+    path: str
+    status: int
+    size: int
+    seconds: float
+
+
+@dataclass
+class PhoneState:
+    """All a phone did and learned during its boots."""
+
+    fetches: list[Fetch] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    lines: dict[int, Line] = field(default_factory=dict)
+    firmware_version: str = ""
+    flashed: list[str] = field(default_factory=list)
+    language: str | None = None
+    timezone: str | None = None
+    function_keys: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    wellformed_errors: list[str] = field(default_factory=list)
+    ip: str | None = None
+    reboots: int = 0
+
+    @property
+    def provisioned(self) -> bool:
+        """Got at least one line with a user name."""
+        return any(line.username for line in self.lines.values())
+
+    def describe(self) -> str:
+        """A readable summary for assertion messages."""
+        fetched = "\n".join(
+            f"  {f.proto} {f.path} -> {f.status} ({f.size} B)" for f in self.fetches
+        )
+        lines = "\n".join(f"  {n}: {vars(line)}" for n, line in sorted(self.lines.items()))
+        errors = "\n".join(f"  {e}" for e in self.errors + self.wellformed_errors)
+        return (
+            f"fetched:\n{fetched or '  nothing'}\nlines:\n{lines or '  none'}\n"
+            f"firmware: {self.firmware_version}\nerrors:\n{errors or '  none'}"
+        )
+
+
+class Phone:
+    """Base of the vendor emulators: networking, recording, the boot loop."""
+
+    __test__ = False
+    vendor = "generic"
+
+    def __init__(
+        self,
+        model: str,
+        mac: str,
+        *,
+        version: str = "0.0.1",
+        dhcp_server: tuple[str, int] | None = None,
+        http_url: str | None = None,
+        tftp_address: tuple[str, int] | None = None,
+    ) -> None:
+        self.model = model
+        self.mac = mac.lower()
+        self.dhcp_server = dhcp_server
+        self.http_url = http_url
+        self.tftp_address = tftp_address
+        self.state = PhoneState(firmware_version=version)
+        self.ip = "127.0.0.1"
+
+    # -- identity, overridden per vendor
+    @property
+    def mac12(self) -> str:
+        """MAC without separators, upper case."""
+        return self.mac.replace(":", "").upper()
+
+    def user_agent(self) -> str:
+        """The User-Agent the real phone sends."""
+        return f"{self.vendor}/{self.model}-{self.state.firmware_version}"
+
+    def vendor_class(self) -> str:
+        """DHCP option 60 the real phone sends."""
+        return f"{self.vendor}{self.model}"
+
+    # -- the state machine
+    def boot(self) -> PhoneState:
+        """Power on and provision, upgrading firmware when offered; returns the state."""
+        for _ in range(MAX_REBOOTS + 1):
+            if self.dhcp_server is not None:
+                self._dhcp()
+            self._fetch_count = 0
+            self.provision()
+            target = self.firmware_offer()
+            if target is None or target[0] == self.state.firmware_version:
+                break
+            version, url = target
+            data = self.http_get(url)
+            if data is None:
+                self.state.errors.append(f"firmware {url}: download failed")
+                break
+            self.state.flashed.append(version)
+            self.state.firmware_version = version
+            self.state.reboots += 1
+        return self.state
+
+    def _dhcp(self) -> None:
+        assert self.dhcp_server is not None
+        client = DhcpClient(
+            self.dhcp_server, self.mac, vendor_class=self.vendor_class(), hostname=self.model
+        )
+        lease = client.obtain_lease()
+        self.ip = lease.yiaddr
+        self.state.ip = lease.yiaddr
+        server = self.provisioning_server(lease)
+        if server:
+            self.http_url = server
+
+    def provisioning_server(self, lease: Any) -> str | None:
+        """Where the phone's DHCP answer points it (option 66 by default)."""
+        value = lease.tftp_server
+        return str(value) if value and value.startswith("http") else None
+
+    def provision(self) -> None:
+        """The vendor's fetch sequence (implemented by each vendor)."""
+        raise NotImplementedError
+
+    def firmware_offer(self) -> tuple[str, str] | None:
+        """``(version, url)`` of the firmware the configuration points to, if any."""
+        return None
+
+    # -- transport
+    def url(self, path: str) -> str:
+        """*path* resolved against the provisioning server."""
+        if path.startswith("http"):
+            return path
+        base = self.http_url or ""
+        return urljoin(base if base.endswith("/") else base + "/", path.lstrip("/"))
+
+    def http_get(self, path: str) -> bytes | None:
+        """GET with the phone's User-Agent, from the phone's own address; None if not 200."""
+        if self._budget_spent():
+            return None
+        url = self.url(path)
+        parts = urlsplit(url)
+        if parts.hostname is None or not parts.hostname.startswith("127."):
+            self.state.errors.append(f"{url}: refusing to fetch outside loopback")
+            return None
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection(
+            parts.hostname, parts.port or 80, timeout=TIMEOUT_S, source_address=(self.ip, 0)
+        )
+        try:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            conn.request("GET", target or "/", headers={"User-Agent": self.user_agent()})
+            resp = conn.getresponse()
+            body = resp.read()
+            status = resp.status
+        except OSError as exc:
+            self.state.errors.append(f"{url}: {exc}")
+            return None
+        finally:
+            conn.close()
+        name = parts.path.rsplit("/", 1)[-1]
+        self.state.fetches.append(
+            Fetch("http", parts.path, status, len(body), time.perf_counter() - start)
+        )
+        if status != 200:
+            return None
+        self.state.files[name] = body
+        return body
+
+    def tftp_get(self, name: str) -> bytes | None:
+        """TFTP read of *name* from the TFTP server; None when refused."""
+        if self._budget_spent() or self.tftp_address is None:
+            return None
+        import tftpy
+
+        out = io.BytesIO()
+        start = time.perf_counter()
+        client = tftpy.TftpClient(self.tftp_address[0], self.tftp_address[1], localip=self.ip)
+        try:
+            client.download(name, out, timeout=2, retries=1)
+            status = 200
+        except tftpy.TftpException:
+            status = 404
+        self.state.fetches.append(
+            Fetch("tftp", name, status, out.tell(), time.perf_counter() - start)
+        )
+        if status != 200:
+            return None
+        self.state.files[name] = out.getvalue()
+        return out.getvalue()
+
+    def _budget_spent(self) -> bool:
+        self._fetch_count = getattr(self, "_fetch_count", 0) + 1
+        if self._fetch_count > MAX_FETCHES:
+            self.state.errors.append(f"gave up after {MAX_FETCHES} requests in one boot")
+            return True
+        return False
+
+    # -- parsing helpers
+    def parse_xml(self, name: str, data: bytes) -> Any:
+        """Strict parse; on failure record the error and parse again recovering, like phones."""
+        from lxml import etree
+
+        try:
+            return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError as exc:
+            self.state.wellformed_errors.append(f"{name}:{exc.lineno}: {exc.msg}")
+            parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+            return etree.fromstring(data, parser)
+
+    def set_line(self, number: int, **values: str | None) -> None:
+        """Record line settings."""
+        line = self.state.lines.setdefault(number, Line(number))
+        for key, value in values.items():
+            if value is not None:
+                setattr(line, key, value)
+
+
+FIRMWARE_VERSION_RE = re.compile(r"(\d+(?:[.\-]\d+){1,4}(?:-SP\d+)?)")
