@@ -83,7 +83,5 @@ class AastraPhone(Phone):
             return None
         from pytest_provd.firmware import MARKER
 
-        if data.startswith(MARKER):
-            words = data[len(MARKER) :].split()
-            return (words[1].decode(), name) if len(words) > 1 else None
-        return None
+        found = re.match(re.escape(MARKER) + rb": \S+ version (\S+)", data)
+        return (found.group(1).decode(), name) if found else None

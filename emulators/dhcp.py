@@ -497,15 +497,15 @@ class DhcpServer:
             )
         if message.msg_type == REQUEST:
             wanted = message.options.get(50)
-            ip = self.leases.get(mac)
-            if ip is None or (wanted and socket.inet_ntoa(wanted[:4]) != ip):
+            leased = self.leases.get(mac)
+            if leased is None or (wanted and socket.inet_ntoa(wanted[:4]) != leased):
                 self.stats["naks"] += 1
                 return DhcpMessage(2, message.xid, message.chaddr, {53: bytes([NAK])})
             self.stats["acks"] += 1
             opts = {53: bytes([ACK]), **self._options_for(message)}
-            self._commit(ip, mac, message)
+            self._commit(leased, mac, message)
             return DhcpMessage(
-                2, message.xid, message.chaddr, opts, yiaddr=ip, siaddr=self.server_id
+                2, message.xid, message.chaddr, opts, yiaddr=leased, siaddr=self.server_id
             )
         if message.msg_type == RELEASE:
             self.leases.pop(mac, None)

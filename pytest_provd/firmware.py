@@ -9,8 +9,8 @@ graph: ``a`` holds the downloads, each ``x-y`` step reads node x and writes node
 step reads are copied into the plugin's ``var/tftpboot``), so a wrong step, a pattern that
 matches nothing or a path that leaves the sandbox fails here as it would on a real provd.
 
-Synthetic content starts with ``pytest-provd synthetic firmware <package> <version>`` so an
-emulated phone can tell which version it "flashed".
+Synthetic content starts with ``pytest-provd synthetic firmware: <name> version <version>`` so
+an emulated phone can tell which version it "flashed".
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ class InstallReport:
 
 
 def synthetic_payload(pkg: pkgsdb.Package, label: str) -> bytes:
-    """The recognisable content of a synthetic firmware file."""
-    return MARKER + f" {pkg.name} {pkg.version} {label}\n".encode()
+    """The recognisable content of a synthetic firmware file (``...: <name> version <v>``)."""
+    return MARKER + f": {label} version {pkg.version}\n".encode()
 
 
 class _Sandbox:

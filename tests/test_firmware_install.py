@@ -57,7 +57,7 @@ def test_synthetic_install_runs_the_recipe(tmp_path: Path) -> None:
     assert {f.mode for f in report.files} == {"synthetic"}
     assert sorted(report.installed) == ["boot/boot.bin", "m1-fw.st"]
     tftpboot = tmp_path / "plugin" / "var" / "tftpboot"
-    assert (tftpboot / "m1-fw.st").read_bytes().startswith(MARKER + b" m1-fw 2.0")
+    assert (tftpboot / "m1-fw.st").read_bytes().startswith(MARKER + b": m1-fw.st version 2.0")
     assert store.installed()["m1-fw"]["version"] == "2.0"
     store.uninstall("m1-fw")
     assert not (tftpboot / "m1-fw.st").exists() and store.installed() == {}

@@ -292,6 +292,11 @@ class FetchfwPluginHelper(AbstractInstallationService):
             raise RuntimeError(
                 "firmware packages unavailable: no firmware store (pytest_provd.firmware)"
             )
+        # Plugins may point root_dir elsewhere (Aastra: var/tftpboot/Aastra) after creation.
+        if hasattr(store, "tftpboot"):
+            from pathlib import Path
+
+            store.tftpboot = Path(self.root_dir)
         return store
 
     def install(self, pkg_id: str) -> tuple[Any, OperationInProgress]:
