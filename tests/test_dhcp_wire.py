@@ -1,0 +1,134 @@
+"""The DHCP wire: codec round trips, hostile packets dropped and counted, vendor classes."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulators.dhcp import (
+    ACK,
+    DISCOVER,
+    DhcpClient,
+    DhcpConfig,
+    DhcpDecodeError,
+    DhcpMessage,
+    DhcpServer,
+    decode_vendor_options,
+    encode_vendor_options,
+)
+
+SAMPLE = Path(__file__).parents[1] / "emulators" / "data" / "dhcpd-sample.conf"
+REAL = Path(os.environ.get("PYTEST_PROVD_REAL_TREE", "/tmp/real/plugins-repo")) / "dhcp"
+
+options = st.dictionaries(
+    st.integers(1, 254).filter(lambda c: c not in (52,)),
+    st.binary(min_size=1, max_size=600),
+    max_size=6,
+)
+
+
+@given(
+    op=st.sampled_from([1, 2]),
+    xid=st.integers(0, 2**32 - 1),
+    mac=st.binary(min_size=6, max_size=6),
+    opts=options,
+)
+def test_round_trip(op: int, xid: int, mac: bytes, opts: dict[int, bytes]) -> None:
+    message = DhcpMessage(op, xid, mac, opts, yiaddr="127.1.2.3")
+    again = DhcpMessage.decode(message.encode())
+    assert (again.op, again.xid, again.chaddr, again.options, again.yiaddr) == (
+        op,
+        xid,
+        mac,
+        opts,
+        "127.1.2.3",
+    )
+
+
+@given(st.dictionaries(st.integers(1, 254), st.binary(max_size=40), max_size=5))
+def test_vendor_options_round_trip(sub: dict[int, bytes]) -> None:
+    assert decode_vendor_options(encode_vendor_options(sub)) == sub
+
+
+GOOD = DhcpMessage(1, 7, b"\x00\x04\x13\x00\x00\x01", {53: bytes([DISCOVER])}).encode()
+
+
+@pytest.mark.parametrize(
+    ("packet", "reason"),
+    [
+        (GOOD[:100], "truncated"),
+        (GOOD[:236] + b"\x00\x00\x00\x00" + GOOD[240:], "bad magic cookie"),
+        (GOOD[:240] + b"\x35\x09\x01\xff", "overruns"),
+        (GOOD[:240] + b"\x35\x01", "overruns"),
+        (GOOD[:240] + b"\x35\x01\x01", "not terminated"),
+        (GOOD[:240] + b"\x34\x01\x07\xff", "bad option overload"),
+        (GOOD[:1] + b"\x07" + GOOD[2:], "not an Ethernet"),
+    ],
+)
+def test_malformed_packets_raise(packet: bytes, reason: str) -> None:
+    with pytest.raises(DhcpDecodeError, match=reason):
+        DhcpMessage.decode(packet)
+
+
+def test_option_overload_reads_file_field() -> None:
+    message = DhcpMessage(1, 1, b"\x00" * 6, {53: bytes([DISCOVER]), 52: b"\x01"})
+    raw = bytearray(message.encode())
+    raw[108:112] = b"\x3c\x02hi"  # option 60 placed in the 'file' field
+    raw[112] = 0xFF
+    assert DhcpMessage.decode(bytes(raw)).options[60] == b"hi"
+
+
+def test_server_drops_and_counts_hostile_packets_and_keeps_serving() -> None:
+    with DhcpServer(DhcpConfig.parse(SAMPLE), http_url="http://127.0.0.1:8667/") as server:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for packet in (b"", b"x" * 10, GOOD[:236] + b"\0\0\0\0", b"\xff" * 7000):
+                sock.sendto(packet, server.address)
+        lease = DhcpClient(
+            server.address, "00:04:13:00:00:02", vendor_class="snomD785"
+        ).obtain_lease()
+        dropped = sum(n for key, n in server.stats.items() if key.startswith("dropped:"))
+        assert dropped == 4
+        assert lease.yiaddr.startswith("127.1.")
+        assert lease.tftp_server == "http://127.0.0.1:8667"
+        assert server.stats["acks"] == 1
+
+
+def test_classes_give_vendor_options_and_dhcpinfo_is_pushed() -> None:
+    commits: list[dict[str, object]] = []
+    config = DhcpConfig.parse(SAMPLE)
+    with DhcpServer(config, http_url="http://127.0.0.1:9/", on_commit=commits.append) as server:
+        aastra = DhcpClient(server.address, "00:08:5d:00:00:01", vendor_class="AastraIPPhone6867i")
+        lease = aastra.obtain_lease()
+        assert lease.vendor_options[2] == b"http://127.0.0.1:9/Aastra"
+        cisco = DhcpClient(server.address, "00:0e:08:00:00:01", vendor_class="Cisco SPA504G")
+        assert cisco.obtain_lease().tftp_server == "http://127.0.0.1:9/spa$PSN.cfg"
+    assert [c["mac"] for c in commits] == ["00:08:5d:00:00:01", "00:0e:08:00:00:01"]
+    assert any(str(o).startswith("060") for o in commits[0]["options"])  # type: ignore[union-attr]
+
+
+def test_client_times_out_without_server() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
+        quiet.bind(("127.0.0.1", 0))
+        client = DhcpClient(quiet.getsockname(), "00:00:00:00:00:01", timeout=0.1, retries=2)
+        with pytest.raises(TimeoutError, match="after 2 tries"):
+            client.obtain_lease()
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="real wazo-provd-plugins tree not present")
+def test_real_dhcp_directory() -> None:
+    config = DhcpConfig.parse(REAL)
+    assert len(config.classes) > 100
+    for vendor_class, expected in [
+        ("snomD785", "Snom785"),
+        ("LINKSYS SPA-942", "LinksysSPA942"),
+        ("AastraIPPhone6731i", "Aastra6731i"),
+        ("Cisco SPA504G", "CiscoSMBSPA504G"),
+    ]:
+        matched = config.matched_class(vendor_class)
+        assert matched is not None and matched.name == expected
+    assert ACK == 5
