@@ -44,7 +44,7 @@ class CiscoSpaPhone(Phone):
         )
 
     def _get(self, path: str) -> bytes | None:
-        if self.http_url:
+        if self.http_url or path.startswith("http"):
             return self.http_get(path)
         return self.tftp_get(path.lstrip("/"))
 

@@ -155,6 +155,11 @@ class Phone:
         server = self.provisioning_server(lease)
         if server:
             self.http_url = server
+        elif self.tftp_address is None and not self.http_url:
+            self.state.errors.append(
+                f"DHCP answer has no provisioning server for vendor class "
+                f"{self.vendor_class()!r} (no dhcpd class matched?)"
+            )
 
     def provisioning_server(self, lease: Any) -> str | None:
         """Where the phone's DHCP answer points it (option 66 by default)."""
@@ -183,7 +188,10 @@ class Phone:
             return None
         url = self.url(path)
         parts = urlsplit(url)
-        if parts.hostname is None or not parts.hostname.startswith("127."):
+        if parts.hostname is None:
+            self.state.errors.append(f"{path}: no provisioning server known to fetch it from")
+            return None
+        if not parts.hostname.startswith("127."):
             self.state.errors.append(f"{url}: refusing to fetch outside loopback")
             return None
         start = time.perf_counter()

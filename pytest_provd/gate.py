@@ -46,6 +46,7 @@ class TargetRun:
         self._loaded: Any = None
         self._load_problems: list[Problem] | None = None
         self._models: dict[str, ModelOutcome] = {}
+        self.wire: WireRun | None = None
 
     def load(self) -> list[Problem]:
         """Load the plugin (once); the problems of loading it."""
@@ -99,6 +100,134 @@ class TargetRun:
             return outcome
         outcome.files, outcome.problems = _configure_and_fetch(self, outcome.device)
         return outcome
+
+
+def emulator_vendor(plugin_id: str) -> str | None:
+    """Which phone emulator boots the models of *plugin_id* (None: not emulated yet)."""
+    if plugin_id.startswith("wazo-snom-") and not plugin_id.startswith("wazo-snom-dect"):
+        return "snom"
+    if plugin_id.startswith(("wazo-cisco-spa", "wazo-cisco-pap2t", "wazo-linksys")):
+        return "cisco"
+    if plugin_id.startswith(("wazo-aastra", "xivo-aastra")):
+        return "aastra"
+    return None
+
+
+class WireRun:
+    """The target installed in a real embedded provd with a DHCP server: phones boot on it."""
+
+    def __init__(self, run: TargetRun) -> None:
+        from emulators.dhcp import DhcpConfig, DhcpServer
+        from pytest_provd.client import ProvdClient
+        from pytest_provd.embedded.pluginmgr import PluginError
+        from pytest_provd.embedded.server import EmbeddedProvd
+        from pytest_provd.fixtures.phones import _SAMPLE_DHCP
+
+        self.provd = EmbeddedProvd(run.provd.workdir / "wire" / run.target.plugin_id).start()
+        self.client = ProvdClient(self.provd.rest_url)
+        self.provd.install_plugin_dir(run.provd.build(run.target))
+        firmware = self.provd.plugins.loaded[run.target.plugin_id].firmware
+        if firmware is not None:
+            for pkg_id in sorted(firmware.installable()):
+                try:
+                    firmware.install(pkg_id)
+                except (PluginError, SourceError):
+                    # The target's ``firmware`` item reports this; phones then get a 404.
+                    continue
+        dhcp_dir = run.target.family.path.parent.parent / "dhcp"
+        config = DhcpConfig.parse(dhcp_dir if dhcp_dir.is_dir() else _SAMPLE_DHCP)
+        self.dhcp = DhcpServer(
+            config, http_url=self.provd.http_url, provd_url=self.provd.rest_url
+        ).start()
+        self.count = 0
+        self.booted: dict[str, Any] = {}
+
+    def close(self) -> None:
+        """Stop the DHCP server and the provd."""
+        self.dhcp.close()
+        self.provd.close()
+
+
+def older_version(version: str) -> str:
+    """A plausible earlier firmware version: the last non-zero number decremented."""
+    numbers = list(re.finditer(r"\d+", version))
+    for match in reversed(numbers):
+        if int(match.group()) > 0:
+            width = len(match.group())
+            lower = str(int(match.group()) - 1).zfill(width)
+            return version[: match.start()] + lower + version[match.end() :]
+    return version
+
+
+def _boot(run: TargetRun, model: str) -> Any:
+    """Boot (once) an emulated phone of *model* from DHCP; its state and the pushed lines."""
+    import pytest
+
+    from emulators.factory import make_phone
+    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+
+    vendor = emulator_vendor(run.target.plugin_id)
+    if vendor is None:
+        pytest.skip(f"no phone emulator for {run.target.plugin_id} yet (snom, cisco-spa, aastra)")
+    if run.wire is None:
+        run.wire = WireRun(run)
+    wire = run.wire
+    if model in wire.booted:
+        return wire.booted[model]
+    wire.count += 1
+    mac = f"00:0b:82:f0:{wire.count >> 8 & 0xFF:02x}:{wire.count & 0xFF:02x}"
+    raw = sample_raw_config()
+    config_id = wire.client.add_config(
+        {"parent_ids": ["base"], "raw_config": {"sip_lines": raw["sip_lines"]}}
+    )
+    wire.client.add_device({"mac": mac, "config": config_id})
+    key = run.capability_key(model) or ""
+    firmware = key.split(",")[2].strip() if key.count(",") == 2 else run.target.target_id
+    phone = make_phone(
+        vendor,
+        model,
+        mac,
+        dhcp_server=wire.dhcp.address,
+        version=older_version(firmware),
+        tftp_address=wire.provd.tftp_address,
+    )
+    wire.booted[model] = (phone.boot(), raw["sip_lines"])
+    return wire.booted[model]
+
+
+def check_provision(run: TargetRun, model: str) -> list[Problem]:
+    """An emulated phone of *model* boots from DHCP and gets the two lines pushed over REST."""
+    problems = run.load()
+    if problems:
+        return problems
+    state, lines = _boot(run, model)
+    where = run.target.source_dir or run.target.build_py
+    found: list[Problem] = []
+    for number in ("1", "2"):
+        pushed = lines[number]
+        line = state.lines.get(int(number))
+        got = (line.username, line.display_name) if line else None
+        if got != (pushed["username"], pushed["display_name"]):
+            found.append(
+                Problem(
+                    where,
+                    f"{model}: line {number} is {got}, pushed "
+                    f"{(pushed['username'], pushed['display_name'])}\n{state.describe()}",
+                )
+            )
+    return found
+
+
+def check_fetched_wellformed(run: TargetRun, model: str) -> list[Problem]:
+    """Every file the booted phone fetched parsed strictly (phones themselves may recover)."""
+    problems = run.load()
+    if problems:
+        return problems
+    state, _ = _boot(run, model)
+    return [
+        Problem(f"{run.target.plugin_id}: {error.split(': ', 1)[0]}", error.split(": ", 1)[-1])
+        for error in state.wellformed_errors
+    ]
 
 
 def _vendor_of(run: TargetRun) -> str:
@@ -346,6 +475,12 @@ def _dynamic_items(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -
         plan.models[model] = [
             ItemSpec("configure", "provd_load", _bind(check_configure, run, model)),
             ItemSpec("wellformed", "provd_load", _bind(check_wellformed, run, model)),
+            ItemSpec("provision", "provd_provision", _bind(check_provision, run, model)),
+            ItemSpec(
+                "fetched-wellformed",
+                "provd_provision",
+                _bind(check_fetched_wellformed, run, model),
+            ),
         ]
         if golden:
             plan.models[model].append(
@@ -367,6 +502,8 @@ def close_runs(provd: ProvdSession) -> None:
         manager = getattr(run, "manager", None)
         if manager is not None:
             manager.close()
+        if run.wire is not None:
+            run.wire.close()
 
 
 def cleanup_dir(path: Path) -> None:

@@ -92,10 +92,13 @@ class ProvdReporter:
             tr.section("provd")
         for plugin_id in targets:
             outcomes = self.outcomes.get(plugin_id, {})
-            passed = sum(1 for o in outcomes.values() if o == "passed")
+            counts = {
+                o: sum(1 for v in outcomes.values() if v == o) for o in set(outcomes.values())
+            }
             facts = self.facts.get(plugin_id, {})
-            extra = "".join(f", {n} {fact}" for fact, n in sorted(facts.items()))
-            tr.write_line(f"{plugin_id}: {passed}/{len(outcomes)} items passed{extra}")
+            parts = [f"{counts[o]} {o}" for o in ("passed", "failed", "skipped") if counts.get(o)]
+            parts += [f"{n} {fact}" for fact, n in sorted(facts.items())]
+            tr.write_line(f"{plugin_id}: {', '.join(parts) or 'nothing run'}")
         if self.baseline is not None:
             for nodeid in self.baseline.removable():
                 tr.write_line(f"baseline entry now passes, remove it: {nodeid}")

@@ -158,9 +158,10 @@ def target_models(target: tree.Target) -> list[str]:
     models: list[str] = []
     if target.source_dir is None:
         return models
-    for model in _entry_models(target.source_dir / "entry.py") + _capability_models(
-        target.source_dir / "plugin-info"
-    ):
+    # entry.py names real models; capability keys may group them for display ("6920(w)"),
+    # so they are the fallback when MODELS cannot be read statically.
+    declared = _entry_models(target.source_dir / "entry.py")
+    for model in declared or _capability_models(target.source_dir / "plugin-info"):
         if model not in models:
             models.append(model)
     return models
