@@ -31,8 +31,8 @@ def test_selected_plugin_collects_generated_suite_only(
 def test_explicit_paths_plus_generated_suite(pytester: pytest.Pytester, tiny: Path) -> None:
     pytester.makepyfile(test_user="def test_user():\n    pass\n")
     result = pytester.runpytest("--provd-plugin", "acme-phone-*", "test_user.py", "-q")
-    result.assert_outcomes(passed=23, skipped=4)
-    result.stdout.fnmatch_lines(["acme-phone-1.0: 11 passed, 2 skipped"])
+    result.assert_outcomes(passed=25, skipped=4)
+    result.stdout.fnmatch_lines(["acme-phone-1.0: 12 passed, 2 skipped"])
 
 
 def test_unknown_plugin_is_usage_error_with_suggestion(
@@ -125,7 +125,7 @@ def test_bad_baseline_file_is_usage_error(pytester: pytest.Pytester, tiny: Path)
 def test_xdist_workers_share_the_build_cache(pytester: pytest.Pytester, tiny: Path) -> None:
     pytest.importorskip("xdist")
     result = pytester.runpytest_subprocess("--provd-plugin", "all", "-n", "2", "-p", "xdist")
-    result.assert_outcomes(passed=22, skipped=4)
+    result.assert_outcomes(passed=24, skipped=4)
     cache_entries = [p for p in (pytester.path / ".cache").iterdir() if p.is_dir()]
     assert len(cache_entries) == 1
     assert not list(cache_entries[0].glob(".staging-*"))
