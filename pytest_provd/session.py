@@ -72,6 +72,12 @@ def read_options(config: pytest.Config) -> ProvdOptions:
     opts.token = str(token) if token else None
     if backend == "url" and not opts.url:
         raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
+    if backend != "embedded":
+        # Said out loud rather than silently running the embedded provd instead.
+        raise pytest.UsageError(
+            f"--provd-backend {backend}: not available yet in this version; "
+            "only 'embedded' runs the generated suite"
+        )
     firmware_dir = _get(config, "firmware_dir")
     if firmware_dir:
         opts.firmware_dir = Path(str(firmware_dir)).resolve()
