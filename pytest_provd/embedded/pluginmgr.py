@@ -637,6 +637,28 @@ class PluginManager:
         self.app = app
         self.timeout = timeout
         self.loaded: dict[str, LoadedPlugin] = {}
+        self._recover()
+
+    def _recover(self) -> None:
+        """Finish what a killed install left: restore a swapped-out plugin, drop staging dirs."""
+        for staging in sorted(self.plugins_dir.glob(".install-*")):
+            previous = staging / "previous"
+            if previous.is_dir():
+                info = previous / PLUGIN_INFO_FILENAME
+                plugin_id = self._previous_id(staging)
+                if plugin_id and info.is_file() and not (self.plugins_dir / plugin_id).exists():
+                    os.replace(previous, self.plugins_dir / plugin_id)
+            shutil.rmtree(staging, ignore_errors=True)
+
+    @staticmethod
+    def _previous_id(staging: Path) -> str | None:
+        # The extracted tree names the plugin being replaced (tree/<plugin_id>).
+        tree = staging / "tree"
+        names = [p.name for p in tree.iterdir()] if tree.is_dir() else []
+        marker = staging / "plugin-id"
+        if marker.is_file():
+            return marker.read_text().strip() or None
+        return names[0] if len(names) == 1 else None
 
     # listing
 
@@ -804,6 +826,8 @@ class PluginManager:
             )
         staging = Path(tempfile.mkdtemp(prefix=".install-", dir=self.plugins_dir))
         try:
+            # Written first so that recovery after a kill knows which plugin this was.
+            (staging / "plugin-id").write_text(plugin_id)
             package = staging / "package.tar.bz2"
             package.write_bytes(data)
             tree = staging / "tree"
