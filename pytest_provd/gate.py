@@ -400,6 +400,54 @@ def check_firmware(run: TargetRun) -> list[Problem]:
     return found
 
 
+def check_firmware_urls(
+    target: tree.Target, timeout: float = 30.0, max_total: int = 2 * 1024**3
+) -> list[Problem]:
+    """Download each pkgs.db URL (bounded) and compare its size and sha1 with pkgs.db."""
+    import hashlib
+    import urllib.request
+
+    from pytest_provd import pkgsdb
+
+    if target.source_dir is None or not (target.source_dir / "pkgs" / "pkgs.db").is_file():
+        return []
+    path = target.source_dir / "pkgs" / "pkgs.db"
+    db = pkgsdb.load(path)
+    found: list[Problem] = []
+    budget = max_total
+    for entry in db.files.values():
+        if not entry.url or entry.size_int is None:
+            continue
+        where = {"line": entry.line, "section": f"file_{entry.name}"}
+        digest = hashlib.sha1()
+        size = 0
+        try:
+            with urllib.request.urlopen(entry.url, timeout=timeout) as resp:
+                while chunk := resp.read(1 << 16):
+                    size += len(chunk)
+                    digest.update(chunk)
+                    if size > entry.size_int or size > budget:
+                        break
+        except OSError as exc:
+            found.append(Problem(path, f"{entry.url}: download failed: {exc}", **where))  # type: ignore[arg-type]
+            continue
+        budget -= size
+        if size != entry.size_int:
+            found.append(
+                Problem(path, f"{entry.url}: {size} bytes, pkgs.db says {entry.size}", **where)  # type: ignore[arg-type]
+            )
+        elif digest.hexdigest() != entry.sha1sum:
+            found.append(
+                Problem(
+                    path,
+                    f"{entry.url}: sha1 {digest.hexdigest()}, pkgs.db says {entry.sha1sum}",
+                    fix="update sha1sum in pkgs.db",
+                    **where,  # type: ignore[arg-type]
+                )
+            )
+    return found
+
+
 def check_golden(run: TargetRun, model: str) -> list[Problem]:
     """Generated files equal their golden copies."""
     problems = run.load()
@@ -469,6 +517,10 @@ def _dynamic_items(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -
     plan.items.append(ItemSpec("load", "provd_load", run.load))
     plan.items.append(ItemSpec("hostile-values", "provd_load", lambda: check_hostile(run)))
     plan.items.append(ItemSpec("firmware", "provd_firmware", lambda: check_firmware(run)))
+    if provd.options.check_urls:
+        plan.items.append(
+            ItemSpec("firmware-urls", "provd_firmware", lambda: check_firmware_urls(target))
+        )
     # Golden files are opt-in: a tree without them would otherwise fail on first run.
     golden = provd.options.update_golden or provd.golden.root.is_dir()
     for model in target_models(target):

@@ -82,3 +82,46 @@ def test_golden_cycle(pytester: pytest.Pytester, tiny: Path) -> None:
     changed.stdout.fnmatch_lines(
         ["*differs from the golden file*", '*-*<line n="1"*', "*--provd-update-golden*"]
     )
+
+
+def test_check_urls_downloads_and_compares(pytester: pytest.Pytester, tiny: Path) -> None:
+    import hashlib
+    import http.server
+    import threading
+
+    blob = b"firmware bytes" * 100
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = blob if self.path == "/good.bin" else b"changed!" * 10
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        sha1 = hashlib.sha1(blob).hexdigest()
+        db = (
+            "[pkg_fw]\ndescription: fw\nversion: 1.0\nfiles: good bad\ninstall: fw\n\n"
+            "[install_fw]\na-b: cp $FILE1 $FILE2 firmware/\n\n"
+            f"[file_good]\nurl: {base}/good.bin\nsize: {len(blob)}\nsha1sum: {sha1}\n\n"
+            f"[file_bad]\nurl: {base}/bad.bin\nsize: {len(blob)}\nsha1sum: {sha1}\n"
+        )
+        (tiny / "acme_phone" / "v1_0" / "pkgs").mkdir()
+        (tiny / "acme_phone" / "v1_0" / "pkgs" / "pkgs.db").write_text(db)
+        result = run(pytester, "-k", "firmware-urls", "--provd-check-urls")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            ["*pkgs.db:15 [[]file_bad[]]: *bad.bin: 80 bytes, pkgs.db says 1400"]
+        )
+        result.stdout.no_fnmatch_line("*good.bin*")
+    finally:
+        server.shutdown()
+        server.server_close()
