@@ -475,16 +475,20 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     key = run.capability_key(models[0]) or f"{_vendor_of(run)}, {models[0]}, "
     device = device_for(key, 9000)
     hostile = st.text(
-        alphabet=st.sampled_from(list("&<>\"'{}%#\\é€漢 \t")) | st.characters(min_codepoint=32),
+        # No lone surrogates: no JSON body from provd's REST API can carry one to a plugin.
+        alphabet=st.sampled_from(list("&<>\"'{}%#\\é€漢 \t"))
+        | st.characters(min_codepoint=32, exclude_categories=["Cs"]),
         min_size=1,
         max_size=80,
     ) | st.sampled_from(["{{ 7*7 }}", "]]>", "<![CDATA[", "&amp;", "x" * 300, "'; --"])
     last_failure: list[Problem] = []
 
+    # Derandomized: the gate (and baselines recorded from it) must give the same verdict twice.
     @settings(
         max_examples=examples,
         deadline=None,
         database=None,
+        derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
     @given(name=hostile, password=hostile)
