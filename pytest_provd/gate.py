@@ -332,7 +332,10 @@ def check_configure(run: TargetRun, model: str) -> list[Problem]:
     problems = list(outcome.problems)
     if outcome.files and _protocol(run, outcome) == "sip":
         text = b"\n".join(outcome.files.values())
-        for user in _USERS:
+        caps = run.plugin.info.get("capabilities", {}).get(outcome.key, {})
+        lines = caps.get("lines", len(_USERS)) if isinstance(caps, dict) else len(_USERS)
+        # A one-line phone (ATA port, conference phone) only has room for the first user.
+        for user in _USERS[: max(1, int(lines))]:
             if user.encode() not in text:
                 problems.append(
                     Problem(
