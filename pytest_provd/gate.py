@@ -277,12 +277,11 @@ def _configure_and_fetch(
     written = {n: data for n, data in after.items() if before.get(n) != data}
     problems: list[Problem] = []
     if not verify:
-        written_only: dict[str, bytes] = written
         try:
             plugin.deconfigure(device)
         except PluginError as exc:
             problems.append(_problem_of(exc, run.target, run.plugin.path))
-        return written_only, problems
+        return written, problems
     if not written and getattr(plugin.obj, "_tpl_helper", None) is not None:
         # Template plugins write device files on configure; push-style plugins (config sent
         # at synchronize time) legitimately write none.
@@ -563,8 +562,3 @@ def close_runs(provd: ProvdSession) -> None:
             manager.close()
         if run.wire is not None:
             run.wire.close()
-
-
-def cleanup_dir(path: Path) -> None:
-    """Remove a directory tree (used at session end)."""
-    shutil.rmtree(path, ignore_errors=True)
