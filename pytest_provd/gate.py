@@ -20,6 +20,7 @@ from typing import Any
 
 from pytest_provd import tree
 from pytest_provd.problems import Problem, SourceError
+from pytest_provd.reporting import record_facts
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, planner, target_models
 
@@ -201,6 +202,7 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
     if problems:
         return problems
     state, lines = _boot(run, model)
+    record_facts(phones=1 if state.provisioned else 0, flashed=len(state.flashed))
     where = run.target.source_dir or run.target.build_py
     found: list[Problem] = []
     for number in ("1", "2"):
@@ -328,6 +330,7 @@ def check_configure(run: TargetRun, model: str) -> list[Problem]:
     if problems:
         return problems
     outcome = run.configure(model)
+    record_facts(models=1, files=len(outcome.files))
     problems = list(outcome.problems)
     if outcome.files and _protocol(run, outcome) == "sip":
         text = b"\n".join(outcome.files.values())
@@ -388,6 +391,7 @@ def check_firmware(run: TargetRun) -> list[Problem]:
     for pkg_id in sorted(firmware.installable()):
         try:
             firmware.install(pkg_id)
+            record_facts(firmware=1)
         except (PluginError, SourceError) as exc:
             cause = exc.__cause__ if isinstance(exc.__cause__, SourceError) else exc
             if isinstance(cause, SourceError):

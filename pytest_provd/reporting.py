@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Generator
+from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ class ProvdReporter:
         for key, value in report.user_properties:
             if key == _REASONS and isinstance(value, list):
                 self.failures[report.nodeid] = [str(v) for v in value]
-            elif key == _FACTS and isinstance(value, dict):
+            elif key == _FACTS and isinstance(value, dict) and report.when == "call":
                 target = report.nodeid.split("::", 1)[0]
                 for fact, count in value.items():
                     self.facts[target][str(fact)] += int(count)
@@ -97,8 +98,16 @@ class ProvdReporter:
             }
             facts = self.facts.get(plugin_id, {})
             parts = [f"{counts[o]} {o}" for o in ("passed", "failed", "skipped") if counts.get(o)]
-            parts += [f"{n} {fact}" for fact, n in sorted(facts.items())]
-            tr.write_line(f"{plugin_id}: {', '.join(parts) or 'nothing run'}")
+            names = {
+                "models": "models",
+                "files": "files",
+                "phones": "phones provisioned",
+                "flashed": "firmware upgrades",
+                "firmware": "firmware packages",
+            }
+            details = [f"{facts[k]} {label}" for k, label in names.items() if facts.get(k)]
+            line = f"{plugin_id}: {', '.join(parts) or 'nothing run'}"
+            tr.write_line(line + (f" | {', '.join(details)}" if details else ""))
         if self.baseline is not None:
             for nodeid in self.baseline.removable():
                 tr.write_line(f"baseline entry now passes, remove it: {nodeid}")
@@ -114,9 +123,29 @@ class ProvdReporter:
                 tr.write_line(f"stale golden file (not produced by this run): {path}")
 
 
+_current_item: ContextVar[pytest.Item | None] = ContextVar("provd_current_item", default=None)
+
+
 def add_facts(item: pytest.Item, **facts: int) -> None:
     """Record counts (models, files, firmware) for the summary of the item's target."""
     item.user_properties.append((_FACTS, dict(facts)))
+
+
+def record_facts(**facts: int) -> None:
+    """:func:`add_facts` for the generated item running now (no-op outside one)."""
+    item = _current_item.get()
+    if item is not None:
+        add_facts(item, **facts)
+
+
+def running(item: pytest.Item) -> object:
+    """Mark *item* as the one whose facts :func:`record_facts` records; returns a reset token."""
+    return _current_item.set(item)
+
+
+def done(token: object) -> None:
+    """Undo :func:`running`."""
+    _current_item.reset(token)  # type: ignore[arg-type]
 
 
 def relative(path: Path, provd: ProvdSession) -> str:

@@ -53,7 +53,13 @@ class ProvdItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the check; fail with its problems."""
-        problems = list(self.runner())
+        from pytest_provd import reporting
+
+        token = reporting.running(self)
+        try:
+            problems = list(self.runner())
+        finally:
+            reporting.done(token)
         if problems:
             raise ProvdCheckFailed(problems)
 
