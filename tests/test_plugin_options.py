@@ -32,7 +32,7 @@ def test_explicit_paths_plus_generated_suite(pytester: pytest.Pytester, tiny: Pa
     pytester.makepyfile(test_user="def test_user():\n    pass\n")
     result = pytester.runpytest("--provd-plugin", "acme-phone-*", "test_user.py", "-q")
     result.assert_outcomes(passed=25, skipped=4)
-    result.stdout.fnmatch_lines(["acme-phone-1.0: 12 passed, 2 skipped"])
+    result.stdout.fnmatch_lines(["acme-phone-1.0: 12 passed, 2 skipped | 1 models, 1 files*"])
 
 
 def test_unknown_plugin_is_usage_error_with_suggestion(
