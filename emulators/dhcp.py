@@ -514,8 +514,11 @@ class DhcpServer:
         return None
 
     def _commit(self, ip: str, mac: str, message: DhcpMessage) -> None:
-        # Wazo's hook sends each option as its 3-digit code followed by the hex value.
-        options = [f"{code:03d}{value.hex()}" for code, value in sorted(message.options.items())]
+        # Wazo's hook sends each option as its 3-digit code and dot-separated hex bytes.
+        options = [
+            f"{code:03d}" + ".".join(f"{b:02x}" for b in value)
+            for code, value in sorted(message.options.items())
+        ]
         info = {"op": "commit", "ip": ip, "mac": mac, "options": options}
         if self.on_commit is not None:
             self.on_commit(info)

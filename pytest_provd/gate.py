@@ -120,8 +120,8 @@ class WireRun:
     def __init__(self, run: TargetRun) -> None:
         from emulators.dhcp import DhcpConfig, DhcpServer
         from pytest_provd.client import ProvdClient
+        from pytest_provd.embedded.app import EmbeddedProvd
         from pytest_provd.embedded.pluginmgr import PluginError
-        from pytest_provd.embedded.server import EmbeddedProvd
         from pytest_provd.fixtures.phones import _SAMPLE_DHCP
 
         self.provd = EmbeddedProvd(run.provd.workdir / "wire" / run.target.plugin_id).start()

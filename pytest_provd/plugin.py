@@ -15,14 +15,14 @@ import pytest
 # The dynamic tiers register their item planners on import.
 from pytest_provd import gate
 from pytest_provd.fixtures.phones import dhcp_server, make_phone
-from pytest_provd.fixtures.server import provd, provd_client, provd_factory
+from pytest_provd.fixtures.provd import provd, provd_client, provd_factory, provd_server
 from pytest_provd.problems import SourceError
 from pytest_provd.reporting import ProvdReporter
 from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
 from pytest_provd.suite import TIERS, iter_collectors
 
 IniType = Literal["string", "args", "bool"] | None
-FIXTURES = (provd, provd_client, provd_factory, dhcp_server, make_phone)
+FIXTURES = (provd, provd_client, provd_factory, provd_server, dhcp_server, make_phone)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -127,14 +127,16 @@ def test_old_firmware_upgrades_reboots_and_provisions_again(
     assert len(fetched) > len(set(fetched)), "the phone provisioned again after flashing"
 
 
-def test_phone_without_a_device_config_gets_no_lines(
-    provd: Any, make_phone: Any, tmp_path: Path
+def test_unknown_phone_gets_the_autoprov_line(
+    provd: Any, provd_client: ProvdClient, make_phone: Any, tmp_path: Path
 ) -> None:
+    # As on a real Wazo: a phone nobody declared is created with the autoprov config.
     install(provd, "wazo-aastra-6.4.0-SP2", tmp_path)
     phone = make_phone("aastra", "6865i")
-    state = phone.boot()
-    assert not state.provisioned
-    assert any("mandatory per-device file" in e for e in state.errors)
+    phone.boot()
+    assert_line(phone, 1, username="anonymous")
+    (device,) = provd_client.devices()
+    assert device["added"] == "auto" and device["mac"] == phone.mac
 
 
 def test_hundred_phones_boot_concurrently(

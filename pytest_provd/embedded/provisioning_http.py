@@ -1,0 +1,76 @@
+"""The provisioning HTTP server phones fetch their files from (provd's port 8667).
+
+Each request goes through the device pipeline and on to the device plugin's HTTP service.
+Before that, paths that could escape the plugin's directory or list it are refused: encoded
+slashes or backslashes, ``.``/``..`` segments (encoded or not), NUL and control characters
+give 403; a path naming a directory (ending in ``/``) gives 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+from urllib.parse import parse_qs, unquote
+
+from aiohttp import web
+
+from pytest_provd.embedded.devices import Pipeline
+from pytest_provd.embedded.pluginmgr import HttpRequestInfo
+
+MAX_REQUEST_BODY = 64 * 1024
+_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
+_HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+
+
+def path_problem(raw_path: str) -> int | None:
+    """403/404 when *raw_path* (percent-encoded, no query) must not reach a plugin."""
+    if _ENCODED_SEPARATOR.search(raw_path):
+        return 403
+    path = unquote(raw_path, errors="strict")
+    if "\\" in path or any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return 403
+    segments = path.split("/")[1:]
+    if any(s in (".", "..") for s in segments):
+        return 403
+    if not segments or segments[-1] == "":
+        return 404
+    return None
+
+
+def make_http_app(pipeline: Pipeline, executor: concurrent.futures.Executor) -> web.Application:
+    """The aiohttp application of the provisioning HTTP server."""
+
+    async def provision(request: web.Request) -> web.StreamResponse:
+        raw_path = request.raw_path.split("?", 1)[0]
+        try:
+            problem = path_problem(raw_path)
+        except UnicodeDecodeError:
+            problem = 403
+        if problem is not None:
+            reason = "forbidden path" if problem == 403 else "no such file"
+            return web.Response(status=problem, text=f"{reason}\n")
+        try:
+            body = await request.read() if request.can_read_body else b""
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413, text="request body too large\n")
+        query = parse_qs(request.query_string, keep_blank_values=True)
+        info = HttpRequestInfo(
+            request.method,
+            raw_path,
+            query,
+            dict(request.headers),
+            request.remote or "",
+            body,
+        )
+        loop = asyncio.get_running_loop()
+        reply = await loop.run_in_executor(executor, pipeline.http, info)
+        data = reply.body
+        if reply.status >= 500:
+            data = b"Internal processing error\n"  # never hand a plugin traceback to a phone
+        headers = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP}
+        return web.Response(status=reply.status, headers=headers, body=data)
+
+    app = web.Application(client_max_size=MAX_REQUEST_BODY)
+    app.router.add_route("*", "/{tail:.*}", provision)
+    return app
