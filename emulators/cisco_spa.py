@@ -84,10 +84,36 @@ class CiscoSpaPhone(Phone):
         if not self.state.files:
             self.state.errors.append("no provisioning file could be fetched")
 
+    def _choose(self, rule: str) -> str:
+        """Evaluate the ``($SWVER lt 7.5.2b) ? url1 | url2`` form real SPA rules use."""
+        from pytest_provd.versions import VersionError, compare
+
+        match = re.fullmatch(
+            r"\s*\(\s*\$SWVER\s+(lt|le|gt|ge|eq|ne)\s+(\S+?)\s*\)\s*\?\s*(\S+)\s*\|\s*(\S+)\s*",
+            rule,
+        )
+        if match is None:
+            return rule
+        op, version, then, other = match.groups()
+        try:
+            order = compare(self.state.firmware_version, version)
+        except VersionError:
+            self.state.errors.append(f"Upgrade_Rule: cannot compare with {version!r}")
+            return other
+        holds = {
+            "lt": order < 0,
+            "le": order <= 0,
+            "gt": order > 0,
+            "ge": order >= 0,
+            "eq": order == 0,
+            "ne": order != 0,
+        }[op]
+        return then if holds else other
+
     def firmware_offer(self) -> tuple[str, str] | None:
         rule = self.state.settings.get("Upgrade_Rule")
         if not rule:
             return None
-        url = self._expand(rule)
+        url = self._expand(self._choose(rule))
         found = re.findall(r"(\d+(?:[.\-]\d+){2,3}[a-z]?)(?=\.bin)", url)
         return (found[-1].replace("-", "."), url) if found else None

@@ -204,7 +204,8 @@ class Phone:
             resp = conn.getresponse()
             body = resp.read()
             status = resp.status
-        except OSError as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            # ValueError: http.client refuses URLs with spaces or control characters.
             self.state.errors.append(f"{url}: {exc}")
             return None
         finally:
