@@ -1,0 +1,70 @@
+"""Vendor emulator details that need no server: rules, version parsing, strict parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.aastra import AastraPhone
+from emulators.cisco_spa import CiscoSpaPhone
+from emulators.factory import make_phone
+from emulators.snom import _version_in
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [("7.4.9", "http://h/old.bin"), ("7.5.2b", "http://h/new.bin"), ("7.5.5", "http://h/new.bin")],
+)
+def test_spa_conditional_upgrade_rule(current: str, expected: str) -> None:
+    phone = CiscoSpaPhone("SPA504G", "00:0e:08:00:00:01", version=current)
+    rule = "($SWVER lt 7.5.2b) ? http://h/old.bin | http://h/new.bin"
+    assert phone._choose(rule) == expected
+
+
+def test_spa_expands_mac_and_psn() -> None:
+    phone = CiscoSpaPhone("SPA504G", "00:0e:08:aa:bb:cc")
+    assert phone._expand("[--key x] http://h/$PSN/$MA-$MAU.xml") == (
+        "http://h/504G/000e08aabbcc-000E08AABBCC.xml"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "version"),
+    [
+        ("http://h/snomD785-10.1.215.13-SIP-r.bin?mac=X", "10.1.215.13"),
+        (
+            "http://h/snomD735-ramdisk-chained-update-r.bin?mac=X&chained_url=http%3A//h/"
+            "snomD735-10.1.200.1-SIP-r.bin",
+            "10.1.200.1",
+        ),
+        ("http://h/snomD785-ramdisk.bin", None),
+    ],
+)
+def test_snom_firmware_version_from_url(url: str, version: str | None) -> None:
+    from urllib.parse import unquote
+
+    assert _version_in(unquote(url)) == version
+
+
+def test_aastra_bad_lines_are_errors_with_file_and_line() -> None:
+    phone = AastraPhone("6867i", "00:08:5d:00:00:01")
+    phone._apply(
+        "00085D000001.cfg", b"# comment\nsip line1 user name: alice\nthis is not a setting\n"
+    )
+    assert phone.state.lines[1].username == "alice"
+    assert phone.state.wellformed_errors == [
+        "00085D000001.cfg:3: not 'key: value': 'this is not a setting'"
+    ]
+
+
+def test_recovered_xml_keeps_the_error() -> None:
+    phone = make_phone("snom", "D785", "00:04:13:00:00:01")
+    root = phone.parse_xml(
+        "x.xml", b"<settings><phone-settings><a>1</b></phone-settings></settings>"
+    )
+    assert root is not None
+    assert phone.state.wellformed_errors and phone.state.wellformed_errors[0].startswith("x.xml:1:")
+
+
+def test_unknown_vendor_names_the_emulated_ones() -> None:
+    with pytest.raises(ValueError, match="emulated: aastra, cisco"):
+        make_phone("yealink", "T46S", "00:15:65:00:00:01")
