@@ -73,3 +73,36 @@ def test_servers_leave_no_threads_sockets_or_dirs(provd_factory: object, tmp_pat
     assert not temp_dir.exists()
     own.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_hung_configure_fails_with_a_time_limit_and_others_keep_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from pytest_provd.embedded.pluginmgr import PluginConfigError
+    from tests.test_tree import ENTRY_PY
+
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / "cache"))
+    fam = make_family(tmp_path / "src")
+    hung = ENTRY_PY.replace("{version}", "1.0").replace(
+        "        tpl = self._tpl_helper.get_dev_template(None, device)",
+        "        import threading\n        threading.Event().wait()  # never returns\n"
+        "        tpl = self._tpl_helper.get_dev_template(None, device)",
+    )
+    (fam / "v1_0" / "entry.py").write_text(hung)
+    found = tree.discover(tmp_path / "src")
+    plugins = tmp_path / "plugins"
+    for target in found.select(["all"]):
+        tree.build(target, plugins)
+    manager = PluginManager(plugins, gen_cfg={}, timeout=0.5)
+    device = {"id": "d", "mac": "00:0b:82:00:00:01", "model": "M1", "vendor": "Acme"}
+    raw = {"sip_lines": {"1": {"username": "alice", "display_name": "A", "password": "p"}}}
+    start = time.monotonic()
+    with pytest.raises(PluginConfigError, match=r"acme-phone-1.0.*did not return within 0.5 s"):
+        manager.load("acme-phone-1.0").configure(device, raw)
+    assert time.monotonic() - start < 5
+    # Another plugin in the same manager still works.
+    manager.load("acme-phone-2.0").configure(device, raw)
+    assert (plugins / "acme-phone-2.0" / "var" / "tftpboot" / "000b82000001.xml").is_file()
+    manager.close()

@@ -20,6 +20,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import threading
 import traceback
 import urllib.parse
 import urllib.request
@@ -403,9 +404,34 @@ class LoadedPlugin:
             self.obj.configure_common(copy.deepcopy(raw_config))
 
     def configure(self, device: dict[str, Any], raw_config: dict[str, Any]) -> None:
-        """``configure`` with a copy of *raw_config* completed with provd's defaults."""
-        with self._calling("configure", PluginConfigError):
-            self.obj.configure(device, apply_defaults(copy.deepcopy(raw_config)))
+        """``configure`` with a copy of *raw_config* completed with provd's defaults.
+
+        Plugin code that does not return within ``timeout`` seconds fails the call; its
+        thread cannot be killed and is left running as a daemon.
+        """
+        raw = apply_defaults(copy.deepcopy(raw_config))
+        outcome: list[BaseException | None] = []
+
+        def call() -> None:
+            try:
+                self.obj.configure(device, raw)
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.append(exc)
+            else:
+                outcome.append(None)
+
+        worker = threading.Thread(target=call, name=f"configure-{self.id}", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise PluginConfigError(
+                self.id,
+                f"configure did not return within {self.timeout:g} s (hung plugin code?)",
+            )
+        error = outcome[0] if outcome else None
+        if error is not None:
+            with self._calling("configure", PluginConfigError):
+                raise error
 
     def deconfigure(self, device: dict[str, Any]) -> None:
         with self._calling("deconfigure", PluginConfigError):
