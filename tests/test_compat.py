@@ -23,7 +23,7 @@ from wazo_provd.services import (  # noqa: E402
     BaseConfigurationService,
     DictConfigurationServiceParameter,
     JsonConfigPersister,
-    PersistentConfigureServiceDecorator,
+    PersistentConfigurationServiceDecorator,
 )
 
 
@@ -303,11 +303,11 @@ def test_persistent_configure_service(tmp_path: Path) -> None:
         {"username": DictConfigurationServiceParameter(store, "username", "User")}
     )
     path = tmp_path / "config.json"
-    persistent = PersistentConfigureServiceDecorator(service, JsonConfigPersister(str(path)))
+    persistent = PersistentConfigurationServiceDecorator(service, JsonConfigPersister(str(path)))
     persistent.set("username", "bob")
     assert path.read_text() == '{"username": "bob"}'
     store.clear()
-    PersistentConfigureServiceDecorator(service, JsonConfigPersister(str(path)))
+    PersistentConfigurationServiceDecorator(service, JsonConfigPersister(str(path)))
     assert store == {"username": "bob"}
     assert persistent.description == [("username", "User")]
 

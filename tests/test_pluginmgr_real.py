@@ -48,6 +48,8 @@ UPSTREAM_DEFECTS = {
     "wazo-panasonic-01.133",  # writes into var/tftpboot/Panasonic/, created by no build step
     "wazo-snom-dect-05.20.0001",  # common_dect templates this build does not ship
 }
+# Plugins that cannot load on current wazo-provd either (a name provd no longer has).
+LOAD_DEFECTS = {"wazo-zenitel-01.11.3.2": "PersistentConfigureServiceDecorator"}
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +130,10 @@ def test_every_real_target(built: dict[str, Path], tmp_path: Path) -> None:
     counts = summary(results)
     assert counts["plugins"] == len(built) >= 100
     not_loaded = {r.plugin_id: r.load_error for r in results if not r.loaded}
-    assert not not_loaded
-    failing = {r.plugin_id for r in results if not r.rendered}
+    assert set(not_loaded) == set(LOAD_DEFECTS)
+    for plugin_id, name in LOAD_DEFECTS.items():
+        assert name in str(not_loaded[plugin_id])
+    failing = {r.plugin_id for r in results if not r.rendered} - set(LOAD_DEFECTS)
     unexpected = failing - NO_FILES_BY_DESIGN - UPSTREAM_DEFECTS
     details = {
         r.plugin_id: [m.error for m in r.models if m.error]
@@ -137,4 +141,5 @@ def test_every_real_target(built: dict[str, Path], tmp_path: Path) -> None:
         if r.plugin_id in unexpected
     }
     assert not unexpected, details
-    assert counts["rendered"] >= len(built) - len(NO_FILES_BY_DESIGN | UPSTREAM_DEFECTS)
+    known = NO_FILES_BY_DESIGN | UPSTREAM_DEFECTS | set(LOAD_DEFECTS)
+    assert counts["rendered"] >= len(built) - len(known)

@@ -204,4 +204,3 @@ class PersistentConfigurationServiceDecorator:
 
 
 # Name used by plugins written for provd before 24.02.
-PersistentConfigureServiceDecorator = PersistentConfigurationServiceDecorator
