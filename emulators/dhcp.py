@@ -383,6 +383,7 @@ class DhcpServer:
         tftp_server: str = "127.0.0.1",
         http_url: str | None = None,
         provd_url: str | None = None,
+        provd_token: str | None = None,
         on_commit: Callable[[dict[str, Any]], None] | None = None,
         network: str = "127.1.0.0/16",
     ) -> None:
@@ -390,6 +391,7 @@ class DhcpServer:
         self.tftp_server = tftp_server
         self.http_url = http_url
         self.provd_url = provd_url
+        self.provd_token = provd_token
         self.on_commit = on_commit
         self._hosts = ipaddress.ip_network(network).hosts()
         self.leases: dict[str, str] = {}
@@ -524,11 +526,14 @@ class DhcpServer:
             self.on_commit(info)
         if self.provd_url:
             body = json.dumps({"dhcp_info": info}).encode()
+            headers = {"Content-Type": "application/vnd.proformatique.provd+json"}
+            if self.provd_token:
+                headers["X-Auth-Token"] = self.provd_token
             req = urllib.request.Request(
                 self.provd_url.rstrip("/") + "/dev_mgr/dhcpinfo",
                 data=body,
                 method="POST",
-                headers={"Content-Type": "application/vnd.proformatique.provd+json"},
+                headers=headers,
             )
             try:
                 with urllib.request.urlopen(req, timeout=5):

@@ -8,21 +8,30 @@ is served back identically over its HTTP or TFTP service and carries both SIP us
 ``wellformed`` (every generated XML file parses strictly) and ``golden`` (generated files equal
 their golden copies).  Everything runs in one plugin manager per target, set up once and
 shared by that target's items.
+
+These in-process tiers run on the plugin library in place (our compat namespace, or the real
+``wazo_provd`` where it is installed).  ``provision`` and ``fetched-wellformed`` boot emulated
+phones against the provd of ``--provd-backend`` (embedded, real or url): see :class:`WireRun`.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_provd import tree
 from pytest_provd.problems import Problem, SourceError
 from pytest_provd.reporting import record_facts
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, planner, target_models
+
+if TYPE_CHECKING:
+    from pytest_provd.embedded.backends import Backend
 
 _USERS = ("alice1001", "bob1002")
 _XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
@@ -48,6 +57,7 @@ class TargetRun:
         self._load_problems: list[Problem] | None = None
         self._models: dict[str, ModelOutcome] = {}
         self.wire: WireRun | None = None
+        self.wire_error: BaseException | None = None
 
     def load(self) -> list[Problem]:
         """Load the plugin (once); the problems of loading it."""
@@ -114,39 +124,73 @@ def emulator_vendor(plugin_id: str) -> str | None:
     return None
 
 
+class WireSetupError(Exception):
+    """The selected backend could not take the target (said once per model item)."""
+
+
 class WireRun:
-    """The target installed in a real embedded provd with a DHCP server: phones boot on it."""
+    """The target installed in a provd of the selected backend, with a DHCP server: phones
+    boot on it."""
 
     def __init__(self, run: TargetRun) -> None:
         from emulators.dhcp import DhcpConfig, DhcpServer
-        from pytest_provd.client import ProvdClient
-        from pytest_provd.embedded.app import EmbeddedProvd
-        from pytest_provd.embedded.pluginmgr import PluginError
         from pytest_provd.fixtures.phones import _SAMPLE_DHCP
 
-        self.provd = EmbeddedProvd(run.provd.workdir / "wire" / run.target.plugin_id).start()
-        self.client = ProvdClient(self.provd.rest_url)
-        self.provd.install_plugin_dir(run.provd.build(run.target))
-        firmware = self.provd.plugins.loaded[run.target.plugin_id].firmware
-        if firmware is not None:
-            for pkg_id in sorted(firmware.installable()):
-                try:
-                    firmware.install(pkg_id)
-                except (PluginError, SourceError):
-                    # The target's ``firmware`` item reports this; phones then get a 404.
-                    continue
+        self.backend = make_backend(run.provd, run.target.plugin_id)
+        try:
+            self.endpoints = self.backend.start()
+            self.client = self.backend.driver()
+            self.plugin_id = self.backend.install_plugin(run.provd.build(run.target))
+            # A failed package is the target's ``firmware`` item's to report; phones get a 404.
+            self.firmware_failures = self.backend.install_firmware(self.plugin_id)
+        except BaseException:
+            self.backend.close()
+            raise
         dhcp_dir = run.target.family.path.parent.parent / "dhcp"
         config = DhcpConfig.parse(dhcp_dir if dhcp_dir.is_dir() else _SAMPLE_DHCP)
         self.dhcp = DhcpServer(
-            config, http_url=self.provd.http_url, provd_url=self.provd.rest_url
+            config,
+            http_url=self.endpoints.http_url,
+            provd_url=self.endpoints.rest_url or None,
+            provd_token=self.endpoints.token,
+            on_commit=self.backend.dhcp_hook(),
         ).start()
-        self.count = 0
         self.booted: dict[str, Any] = {}
 
     def close(self) -> None:
-        """Stop the DHCP server and the provd."""
+        """Stop the DHCP server and the provd (or clean up the attached one)."""
         self.dhcp.close()
-        self.provd.close()
+        self.backend.close()
+
+
+def make_backend(provd: ProvdSession, plugin_id: str) -> Backend:
+    """The backend ``--provd-backend`` selected, for one target's phones."""
+    from pytest_provd.embedded import backends
+
+    options = provd.options
+    if options.backend == "url":
+        assert options.url is not None
+        return backends.UrlBackend(
+            options.url,
+            http_url=options.http_url,
+            tftp_port=options.tftp_port or backends.DEFAULT_TFTP_PORT,
+            token=options.token,
+        )
+    state = provd.workdir / "wire" / plugin_id
+    if options.backend == "real":
+        return backends.RealBackend(state)
+    return backends.EmbeddedBackend(state)
+
+
+_MAC_COUNTER = itertools.count(1)
+
+
+def next_mac() -> str:
+    """A MAC no other phone of this run uses, even across xdist workers on one provd."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    count = next(_MAC_COUNTER)
+    return f"00:0b:82:{index & 0xFF:02x}:{count >> 8 & 0xFF:02x}:{count & 0xFF:02x}"
 
 
 def older_version(version: str) -> str:
@@ -171,17 +215,32 @@ def _boot(run: TargetRun, model: str) -> Any:
     if vendor is None:
         pytest.skip(f"no phone emulator for {run.target.plugin_id} yet (snom, cisco-spa, aastra)")
     if run.wire is None:
-        run.wire = WireRun(run)
+        from pytest_provd.embedded.backends import BackendError, BackendUnavailable
+
+        if run.wire_error is not None:
+            raise run.wire_error
+        try:
+            run.wire = WireRun(run)
+        except BackendUnavailable as exc:
+            run.wire_error = pytest.skip.Exception(
+                f"--provd-backend {run.provd.options.backend}: {exc}", _use_item_location=True
+            )
+            raise run.wire_error from None
+        except BackendError as exc:
+            run.wire_error = WireSetupError(str(exc))
+            raise run.wire_error from None
     wire = run.wire
     if model in wire.booted:
         return wire.booted[model]
-    wire.count += 1
-    mac = f"00:0b:82:f0:{wire.count >> 8 & 0xFF:02x}:{wire.count & 0xFF:02x}"
+    mac = next_mac()
     raw = sample_raw_config()
     config_id = wire.client.add_config(
         {"parent_ids": ["base"], "raw_config": {"sip_lines": raw["sip_lines"]}}
     )
-    wire.client.add_device({"mac": mac, "config": config_id})
+    wire.backend.track(config_id=config_id)
+    wire.backend.track(mac=mac)
+    # Pinned to the target's plugin: on a shared provd another installed plugin may claim it.
+    wire.client.add_device({"mac": mac, "config": config_id, "plugin": wire.plugin_id})
     key = run.capability_key(model) or ""
     firmware = key.split(",")[2].strip() if key.count(",") == 2 else run.target.target_id
     phone = make_phone(
@@ -190,7 +249,7 @@ def _boot(run: TargetRun, model: str) -> Any:
         mac,
         dhcp_server=wire.dhcp.address,
         version=older_version(firmware),
-        tftp_address=wire.provd.tftp_address,
+        tftp_address=wire.endpoints.tftp_address,
     )
     wire.booted[model] = (phone.boot(), raw["sip_lines"])
     return wire.booted[model]
@@ -201,7 +260,10 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
     problems = run.load()
     if problems:
         return problems
-    state, lines = _boot(run, model)
+    try:
+        state, lines = _boot(run, model)
+    except WireSetupError as exc:
+        return [Problem(run.target.source_dir or run.target.build_py, str(exc))]
     record_facts(phones=1 if state.provisioned else 0, flashed=len(state.flashed))
     where = run.target.source_dir or run.target.build_py
     found: list[Problem] = []
@@ -225,7 +287,10 @@ def check_fetched_wellformed(run: TargetRun, model: str) -> list[Problem]:
     problems = run.load()
     if problems:
         return problems
-    state, _ = _boot(run, model)
+    try:
+        state, _ = _boot(run, model)
+    except WireSetupError as exc:
+        return [Problem(run.target.source_dir or run.target.build_py, str(exc))]
     return [
         Problem(f"{run.target.plugin_id}: {error.split(': ', 1)[0]}", error.split(": ", 1)[-1])
         for error in state.wellformed_errors

@@ -59,8 +59,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"provd to test against: {', '.join(BACKENDS)} (default: embedded)",
         metavar="NAME",
     )
-    add("url", "REST URL of a running provd, for --provd-backend url", metavar="URL")
-    add("token", "auth token for --provd-backend url", metavar="TOKEN")
+    add(
+        "url",
+        "REST URL of a running provd on a loopback address, for --provd-backend url "
+        "(e.g. http://127.0.0.1:8666/provd)",
+        metavar="URL",
+    )
+    add("token", "auth token (X-Auth-Token) for --provd-backend url", metavar="TOKEN")
+    add(
+        "http-url",
+        "provisioning HTTP URL of the --provd-backend url provd (default: its host, port 8667)",
+        metavar="URL",
+    )
+    add(
+        "tftp-port",
+        "TFTP port of the --provd-backend url provd (default: 69)",
+        metavar="PORT",
+    )
     add(
         "firmware-dir",
         "cache of real firmware files (checked against pkgs.db size and sha1); "

@@ -27,6 +27,8 @@ class ProvdOptions:
     backend: str = "embedded"
     url: str | None = None
     token: str | None = None
+    http_url: str | None = None
+    tftp_port: int | None = None
     firmware_dir: Path | None = None
     changed: bool = False
     baseline: Path | None = None
@@ -70,13 +72,32 @@ def read_options(config: pytest.Config) -> ProvdOptions:
     opts.url = str(url) if url else None
     token = _get(config, "token")
     opts.token = str(token) if token else None
-    if backend == "url" and not opts.url:
-        raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
-    if backend != "embedded":
-        # Said out loud rather than silently running the embedded provd instead.
+    http_url = _get(config, "http_url")
+    opts.http_url = str(http_url) if http_url else None
+    tftp_port = _get(config, "tftp_port")
+    if tftp_port:
+        try:
+            opts.tftp_port = int(str(tftp_port))
+        except ValueError:
+            raise pytest.UsageError(f"--provd-tftp-port: {tftp_port!r} is not a port") from None
+        if not 0 < opts.tftp_port < 65536:
+            raise pytest.UsageError(f"--provd-tftp-port: {tftp_port} is not a port")
+    if backend == "url":
+        from pytest_provd.embedded.backends import is_loopback_url
+
+        if not opts.url:
+            raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
+        for flag, address in (("url", opts.url), ("http-url", opts.http_url)):
+            # The harness only talks to loopback: a container with ports published on
+            # 127.0.0.1, or an ssh -L tunnel, reaches a remote box.
+            if address is not None and not is_loopback_url(address):
+                raise pytest.UsageError(
+                    f"--provd-{flag} {address}: only http(s) URLs on a loopback address are "
+                    "supported (publish the provd's ports on 127.0.0.1 or tunnel with ssh -L)"
+                )
+    elif opts.url or opts.http_url or opts.tftp_port:
         raise pytest.UsageError(
-            f"--provd-backend {backend}: not available yet in this version; "
-            "only 'embedded' runs the generated suite"
+            "--provd-url, --provd-http-url and --provd-tftp-port need --provd-backend url"
         )
     firmware_dir = _get(config, "firmware_dir")
     if firmware_dir:

@@ -129,19 +129,3 @@ def test_xdist_workers_share_the_build_cache(pytester: pytest.Pytester, tiny: Pa
     cache_entries = [p for p in (pytester.path / ".cache").iterdir() if p.is_dir()]
     assert len(cache_entries) == 1
     assert not list(cache_entries[0].glob(".staging-*"))
-
-
-@pytest.mark.parametrize("backend", ["real", "url"])
-def test_unavailable_backends_are_said_not_silently_replaced(
-    pytester: pytest.Pytester, tiny: Path, backend: str
-) -> None:
-    result = pytester.runpytest(
-        "--provd-plugin",
-        "all",
-        "--provd-backend",
-        backend,
-        "--provd-url",
-        "http://127.0.0.1:9/provd",
-    )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*--provd-backend {backend}: not available yet*"])

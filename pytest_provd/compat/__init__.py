@@ -69,8 +69,12 @@ def activate() -> str:
     was found and left alone.
     """
     with _LOCK:
-        if "mode" in _state:
-            return _state["mode"]
+        if _state.get("mode") == "real":
+            return "real"
+        if _state.get("mode") == "compat" and str(SHIM_DIR) in sys.path:
+            return "compat"
+        # First call, or sys.path was restored since (pytester does that after an
+        # in-process run): put the stand-in back in place.
         spec = importlib.util.find_spec("wazo_provd")
         if spec is not None and not _is_ours(spec.origin):
             _state["mode"] = "real"
@@ -96,3 +100,12 @@ def using_compat() -> bool:
     """True when plugin imports of ``wazo_provd`` resolve to this package."""
     module = sys.modules.get("wazo_provd")
     return module is not None and _is_ours(getattr(module, "__file__", None))
+
+
+def real_installed() -> bool:
+    """True when a real ``wazo_provd`` (not our stand-in) is importable from ``sys.path``."""
+    if mode() == "real":
+        return True
+    path = [p for p in sys.path if Path(p or ".").resolve() != SHIM_DIR]
+    spec = importlib.machinery.PathFinder.find_spec("wazo_provd", path)
+    return spec is not None and not _is_ours(spec.origin)

@@ -1,0 +1,182 @@
+"""``--provd-backend url|real``: the same generated suite and phones against another provd."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_provd import compat
+from pytest_provd.client import ProvdClient
+from pytest_provd.embedded.backends import BackendError, UrlBackend, is_loopback_url
+
+pytest_plugins = ["pytester"]
+
+SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
+TARGET = "wazo-snom-10.1.215.13"
+
+
+@pytest.fixture
+def samples(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    return SAMPLES
+
+
+def url_args(provd: object) -> list[str]:
+    from pytest_provd.embedded.app import EmbeddedProvd
+
+    assert isinstance(provd, EmbeddedProvd)
+    return [
+        "--provd-backend",
+        "url",
+        "--provd-url",
+        provd.rest_url,
+        "--provd-http-url",
+        provd.http_url,
+        "--provd-tftp-port",
+        str(provd.tftp_address[1]),
+    ]
+
+
+def test_url_backend_boots_the_phones_on_the_attached_provd_and_cleans_up(
+    pytester: pytest.Pytester, samples: Path, provd_factory: object
+) -> None:
+    attached = provd_factory()  # type: ignore[operator]
+    client = ProvdClient(attached.rest_url)
+    client.set_plugin_server("http://127.0.0.1:9/the-users-own/")
+    before_configs = {c["id"] for c in client.configs()}
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(samples),
+        "--provd-plugin",
+        TARGET,
+        "-m",
+        "provd_provision",
+        *url_args(attached),
+    )
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines([f"{TARGET}: 6 passed | 3 phones provisioned, 3 firmware*"])
+    # Every phone went through the attached provd's own pipeline...
+    routed = [entry for entry in attached.pipeline.log if entry.get("plugin") == TARGET]
+    assert routed, attached.pipeline.log[:5]
+    # ...and the run removed what it created and restored the user's plugin server.
+    assert client.devices() == []
+    assert {c["id"] for c in client.configs()} == before_configs
+    assert client.installed_plugins() == {}
+    assert client.get_param("plugin_server") == "http://127.0.0.1:9/the-users-own/"
+
+
+def test_url_backend_never_replaces_a_plugin_it_did_not_install(
+    pytester: pytest.Pytester, samples: Path, provd_factory: object, tmp_path: Path
+) -> None:
+    from pytest_provd import tree
+
+    attached = provd_factory()  # type: ignore[operator]
+    built = tree.build(tree.discover(samples).targets[TARGET], tmp_path)
+    attached.install_plugin_dir(built)
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(samples),
+        "--provd-plugin",
+        TARGET,
+        "-m",
+        "provd_provision",
+        *url_args(attached),
+    )
+    result.assert_outcomes(failed=6)
+    result.stdout.fnmatch_lines(
+        [f"*{TARGET} is already installed on the provd at *never replaces a plugin*"]
+    )
+    assert TARGET in ProvdClient(attached.rest_url).installed_plugins()
+
+
+def test_url_backend_unreachable_provd_fails_the_phone_items(
+    pytester: pytest.Pytester, samples: Path
+) -> None:
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(samples),
+        "--provd-plugin",
+        TARGET,
+        "-m",
+        "provd_provision",
+        "--provd-backend",
+        "url",
+        "--provd-url",
+        "http://127.0.0.1:9/provd",
+    )
+    result.assert_outcomes(failed=6)
+    result.stdout.fnmatch_lines(["*provd at http://127.0.0.1:9/provd: *"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--provd-backend", "url"], "*--provd-backend url needs --provd-url*"),
+        (
+            ["--provd-backend", "url", "--provd-url", "http://10.0.0.5:8666/provd"],
+            "*--provd-url http://10.0.0.5:8666/provd: only http(s) URLs on a loopback*",
+        ),
+        (["--provd-url", "http://127.0.0.1:8666/provd"], "*need --provd-backend url*"),
+        (
+            [
+                "--provd-backend",
+                "url",
+                "--provd-url",
+                "http://127.0.0.1:1/provd",
+                "--provd-tftp-port",
+                "99999",
+            ],
+            "*--provd-tftp-port: 99999 is not a port*",
+        ),
+    ],
+)
+def test_backend_option_mistakes_are_usage_errors(
+    pytester: pytest.Pytester, samples: Path, args: list[str], message: str
+) -> None:
+    result = pytester.runpytest(
+        "--provd-plugins-dir", str(samples), "--provd-plugin", TARGET, *args
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+@pytest.mark.skipif(compat.real_installed(), reason="a real wazo_provd is installed here")
+def test_real_backend_without_wazo_provd_skips_the_phone_items_saying_why(
+    pytester: pytest.Pytester, samples: Path
+) -> None:
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(samples),
+        "--provd-plugin",
+        TARGET,
+        "-m",
+        "provd_provision",
+        "--provd-backend",
+        "real",
+        "-rs",
+    )
+    result.assert_outcomes(skipped=6)
+    result.stdout.fnmatch_lines(["*--provd-backend real: wazo_provd is not importable*"])
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8666/provd", True),
+        ("http://localhost:8666/provd", True),
+        ("http://[::1]:8666/provd", True),
+        ("http://127.9.9.9/", True),
+        ("http://192.168.1.2:8666/provd", False),
+        ("http://provd.example.com/provd", False),
+        ("ftp://127.0.0.1/", False),
+        ("127.0.0.1:8666", False),
+    ],
+)
+def test_loopback_rule(url: str, loopback: bool) -> None:
+    assert is_loopback_url(url) is loopback
+
+
+def test_url_backend_class_refuses_a_remote_host() -> None:
+    with pytest.raises(BackendError, match="only loopback"):
+        UrlBackend("http://192.168.1.2:8666/provd")
