@@ -8,11 +8,15 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_provd import tree as tree_mod
 from pytest_provd.golden import GoldenStore
+
+if TYPE_CHECKING:
+    from pytest_provd.firmware_proxy import FirmwareProxy
 
 BACKENDS = ("embedded", "real", "url")
 
@@ -143,6 +147,20 @@ class ProvdSession:
         self.targets: list[tree_mod.Target] = []
         self.unchanged: list[str] = []
         self.golden = GoldenStore(options.golden_dir, options.update_golden)
+        self._proxy: FirmwareProxy | None = None
+
+    def plugin_proxies(self) -> dict[str, str]:
+        """The ``proxies`` provd passes plugins: none for our compat library; with the real
+        ``wazo_provd`` in place, a loopback proxy so real fetchfw never leaves 127.0.0.1."""
+        from pytest_provd import compat
+
+        if compat.activate() != "real":
+            return {}
+        if self._proxy is None:
+            from pytest_provd.firmware_proxy import FirmwareProxy
+
+            self._proxy = FirmwareProxy(self.options.firmware_dir).start()
+        return self._proxy.proxies
 
     @property
     def tree(self) -> tree_mod.PluginTree:
@@ -225,7 +243,10 @@ class ProvdSession:
         return tree_mod.build(target, self.workdir / "built")
 
     def close(self) -> None:
-        """Remove the scratch directory."""
+        """Stop the firmware proxy; remove the scratch directory."""
+        if self._proxy is not None:
+            self._proxy.close()
+            self._proxy = None
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None

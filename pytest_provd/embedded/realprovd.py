@@ -236,7 +236,7 @@ class RealProvd:
                     raise BackendError(
                         f"real provd could not install {plugin_id}: {type(exc).__name__}: {exc}"
                     ) from exc
-        if not _call(self.app.pg_mgr.is_loaded, plugin_id):
+        if not _call(self.app.pg_mgr.__contains__, plugin_id):
             raise BackendError(f"real provd installed {plugin_id} but did not load it")
         return plugin_id
 
