@@ -23,7 +23,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_provd.embedded.configs import (
     ConfigError,
@@ -44,6 +44,9 @@ from pytest_provd.embedded.devices import (
 from pytest_provd.embedded.plugin_rawconfig import apply_defaults
 from pytest_provd.embedded.pluginmgr import LoadedPlugin, PluginError, PluginManager
 from pytest_provd.problems import ProvdHarnessError, SourceError
+
+if TYPE_CHECKING:
+    from pytest_provd.embedded.tftp import TftpServer
 
 JsonDict = dict[str, Any]
 START_TIMEOUT = 10.0
@@ -445,6 +448,9 @@ class EmbeddedProvd:
         default_configs: bool = True,
         max_body: int = 1024 * 1024,
         workers: int = 8,
+        tftp_timeout: float = 1.0,
+        tftp_retries: int = 5,
+        tftp_max_sessions: int = 1024,
     ) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="provd-embedded-"))
@@ -456,6 +462,8 @@ class EmbeddedProvd:
         self._ports = {"rest": rest_port, "http": http_port, "tftp": tftp_port}
         self._with_defaults = default_configs
         self._workers = workers
+        self._tftp_limits = (tftp_timeout, tftp_retries, tftp_max_sessions)
+        self.tftp: TftpServer | None = None
         self.app = ProvdApp(self.plugins_dir)
         self.rest_url = ""
         self.http_url = ""
@@ -559,7 +567,15 @@ class EmbeddedProvd:
                         self.rest_url = f"http://{self.bind}:{port}/provd"
                     else:
                         self.http_url = f"http://{self.bind}:{port}/"
-                tftp = TftpServer(self.app.pipeline, self._executor)
+                timeout, retries, max_sessions = self._tftp_limits
+                tftp = TftpServer(
+                    self.app.pipeline,
+                    self._executor,
+                    timeout=timeout,
+                    retries=retries,
+                    max_sessions=max_sessions,
+                )
+                self.tftp = tftp
                 self.tftp_address = await tftp.start(self.bind, self._ports["tftp"])
             except BaseException as exc:
                 ready.set_exception(exc)

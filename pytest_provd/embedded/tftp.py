@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import struct
 from typing import Any, cast
@@ -30,6 +31,9 @@ RRQ, WRQ, DATA, ACK, ERROR, OACK = 1, 2, 3, 4, 5, 6
 ERR_UNDEF, ERR_NOT_FOUND, ERR_ACCESS, ERR_ILLEGAL, ERR_TID, ERR_OPTION = 0, 1, 2, 4, 5, 8
 DEFAULT_BLKSIZE = 512
 DEFAULT_TIMEOUT = 1.0
+# A client may ask for a longer time-out (RFC 2349), but a vanished client must not hold a
+# session for 255 s x retries: longer requests are declined (left out of the OACK).
+MAX_TIMEOUT = 10.0
 RETRIES = 5
 MAX_SESSIONS = 1024
 MAX_NAME = 512
@@ -85,10 +89,18 @@ def error_packet(code: int, message: str) -> bytes:
     return struct.pack("!HH", ERROR, code) + message.encode("ascii", "replace")[:200] + b"\0"
 
 
-def negotiate(options: dict[str, str], size: int) -> tuple[dict[str, str], int, float]:
-    """Accepted options, block size and time-out for a request's *options*."""
+def negotiate(
+    options: dict[str, str],
+    size: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_timeout: float = MAX_TIMEOUT,
+) -> tuple[dict[str, str], int, float]:
+    """Accepted options, block size and time-out for a request's *options*.
+
+    *timeout* is the server's own; a client's ``timeout`` above *max_timeout* is declined.
+    """
     accepted: dict[str, str] = {}
-    blksize, timeout = DEFAULT_BLKSIZE, DEFAULT_TIMEOUT
+    blksize = DEFAULT_BLKSIZE
     if "blksize" in options:
         with contextlib.suppress(ValueError):
             wanted = int(options["blksize"])
@@ -100,7 +112,7 @@ def negotiate(options: dict[str, str], size: int) -> tuple[dict[str, str], int, 
     if "timeout" in options:
         with contextlib.suppress(ValueError):
             wanted = int(options["timeout"])
-            if 1 <= wanted <= 255:
+            if 1 <= wanted <= min(255, max_timeout):
                 timeout = float(wanted)
                 accepted["timeout"] = str(wanted)
     return accepted, blksize, timeout
@@ -123,16 +135,50 @@ class _Endpoint(asyncio.DatagramProtocol):
             self.transport.sendto(data, addr)
 
 
-class TftpServer:
-    """The server; ``await start(host, port)`` then ``await close()`` on the same loop."""
+@dataclasses.dataclass
+class TftpStats:
+    """Counters of a server's transfers (read them from any thread)."""
 
-    def __init__(self, pipeline: Pipeline, executor: concurrent.futures.Executor) -> None:
+    completed: int = 0
+    abandoned: int = 0  # the client stopped answering or sent an ERROR
+    not_found: int = 0
+    refused: int = 0  # bad names, writes, malformed or unknown packets, busy
+    foreign_tid: int = 0  # packets from an address that is not the transfer's client
+
+
+class TftpServer:
+    """The server; ``await start(host, port)`` then ``await close()`` on the same loop.
+
+    *timeout* and *retries* bound how long a transfer waits for a silent client
+    (``timeout * retries`` per block); *max_sessions* bounds concurrent transfers.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        executor: concurrent.futures.Executor,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = RETRIES,
+        max_sessions: int = MAX_SESSIONS,
+    ) -> None:
+        if timeout <= 0 or retries < 1 or max_sessions < 1:
+            raise ValueError("timeout, retries and max_sessions must be positive")
         self.pipeline = pipeline
         self.executor = executor
+        self.timeout = timeout
+        self.retries = retries
+        self.max_sessions = max_sessions
+        self.stats = TftpStats()
         self._main: _Endpoint | None = None
         self._reader: asyncio.Task[None] | None = None
         self._sessions: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._host = "127.0.0.1"
+
+    @property
+    def active_transfers(self) -> int:
+        """How many transfers are running now."""
+        return len(self._sessions)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Bind and serve; returns the bound address."""
@@ -170,24 +216,28 @@ class TftpServer:
             try:
                 opcode, name, _mode, options = parse_request(packet)
             except TftpPacketError as exc:
-                main.send(error_packet(ERR_ILLEGAL, str(exc)), addr)
+                self._refuse(main, addr, ERR_ILLEGAL, str(exc))
                 continue
             if opcode == WRQ:
-                main.send(error_packet(ERR_ACCESS, "read-only server"), addr)
+                self._refuse(main, addr, ERR_ACCESS, "read-only server")
                 continue
             if opcode != RRQ:
-                main.send(error_packet(ERR_ILLEGAL, "expected a read request"), addr)
+                self._refuse(main, addr, ERR_ILLEGAL, "expected a read request")
                 continue
             problem = name_problem(name)
             if problem is not None:
-                main.send(error_packet(ERR_ACCESS, problem), addr)
+                self._refuse(main, addr, ERR_ACCESS, problem)
                 continue
-            if len(self._sessions) >= MAX_SESSIONS:
-                main.send(error_packet(ERR_UNDEF, "server busy"), addr)
+            if len(self._sessions) >= self.max_sessions:
+                self._refuse(main, addr, ERR_UNDEF, "server busy")
                 continue
             task = asyncio.create_task(self._session(addr, name, options), name=f"tftp-{name}")
             self._sessions[addr] = task
             task.add_done_callback(self._forget(addr))
+
+    def _refuse(self, main: _Endpoint, addr: tuple[str, int], code: int, why: str) -> None:
+        self.stats.refused += 1
+        main.send(error_packet(code, why), addr)
 
     def _forget(self, addr: tuple[str, int]) -> Any:
         def forget(_task: asyncio.Task[None]) -> None:
@@ -205,14 +255,16 @@ class TftpServer:
             try:
                 data = await loop.run_in_executor(self.executor, self.pipeline.tftp, request)
             except FileNotFoundError:
+                self.stats.not_found += 1
                 endpoint.send(error_packet(ERR_NOT_FOUND, "File not found"), client)
                 return
-            accepted, blksize, timeout = negotiate(options, len(data))
+            accepted, blksize, timeout = negotiate(options, len(data), self.timeout)
             if accepted:
                 oack = struct.pack("!H", OACK) + b"".join(
                     k.encode() + b"\0" + v.encode() + b"\0" for k, v in accepted.items()
                 )
                 if not await self._exchange(endpoint, client, oack, 0, timeout):
+                    self.stats.abandoned += 1
                     return
             block = 1
             offset = 0
@@ -220,10 +272,12 @@ class TftpServer:
                 chunk = data[offset : offset + blksize]
                 packet = struct.pack("!HH", DATA, block & 0xFFFF) + chunk
                 if not await self._exchange(endpoint, client, packet, block & 0xFFFF, timeout):
+                    self.stats.abandoned += 1
                     return
                 offset += blksize
                 block += 1
                 if len(chunk) < blksize:
+                    self.stats.completed += 1
                     return
         finally:
             transport.close()
@@ -236,8 +290,12 @@ class TftpServer:
         block: int,
         timeout: float,
     ) -> bool:
-        """Send *packet* until the client ACKs *block* (False: gave up or client error)."""
-        for _ in range(RETRIES):
+        """Send *packet* until the client ACKs *block* (False: gave up or client error).
+
+        A duplicate ACK of the previous block is ignored, not answered with a resend: answering
+        it would double every later packet (the Sorcerer's Apprentice bug, RFC 1123 4.2.3.1).
+        """
+        for _ in range(self.retries):
             endpoint.send(packet, client)
             deadline = asyncio.get_running_loop().time() + timeout
             while True:
@@ -249,6 +307,7 @@ class TftpServer:
                 except TimeoutError:
                     break
                 if addr != client:
+                    self.stats.foreign_tid += 1
                     endpoint.send(error_packet(ERR_TID, "unknown transfer ID"), addr)
                     continue
                 if len(reply) >= 4:
