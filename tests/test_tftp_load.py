@@ -197,7 +197,7 @@ def test_client_error_ends_the_transfer_at_once(tftp_provd: EmbeddedProvd) -> No
 def test_unknown_opcode_mid_transfer_is_ignored(tftp_provd: EmbeddedProvd) -> None:
     with udp() as sock:
         sock.sendto(rrq(MAC_FILE), tftp_provd.tftp_address)
-        first, peer = sock.recvfrom(70_000)
+        _first, peer = sock.recvfrom(70_000)
         sock.sendto(b"\x00\x09junk", peer)
         sock.sendto(b"\x00", peer)  # too short to be anything
         sock.sendto(ack(1), peer)
