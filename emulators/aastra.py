@@ -27,16 +27,32 @@ _FIELDS = {
 
 
 class AastraPhone(Phone):
-    """An Aastra phone."""
+    """An Aastra phone, or a Mitel 69xx (``Mitel`` identity, Mitel MAC prefix)."""
 
     vendor = "aastra"
+    oui = "00:08:5d"
+
+    def __init__(self, model: str, mac: str, **kwargs: Any) -> None:
+        # Capabilities name a wired/wireless pair "6920(w)": boot the wired one.
+        super().__init__(re.sub(r"\(w\)$", "", model), mac, **kwargs)
+
+    @staticmethod
+    def is_mitel(model: str) -> bool:
+        """Mitel 69xx sets identify as Mitel, not Aastra."""
+        return bool(re.match(r"^69\d\d", model))
+
+    @classmethod
+    def oui_for(cls, model: str) -> str:
+        return "14:00:e9" if cls.is_mitel(model) else cls.oui
 
     def user_agent(self) -> str:
         mac = "-".join(self.mac12[i : i + 2] for i in range(0, 12, 2))
-        return f"Aastra{self.model} MAC:{mac} V:{self.state.firmware_version}-SIP"
+        brand = "Mitel" if self.is_mitel(self.model) else "Aastra"
+        return f"{brand}{self.model} MAC:{mac} V:{self.state.firmware_version}-SIP"
 
     def vendor_class(self) -> str:
-        return f"AastraIPPhone{self.model}"
+        brand = "Mitel" if self.is_mitel(self.model) else "Aastra"
+        return f"{brand}IPPhone{self.model}"
 
     def provisioning_server(self, lease: Any) -> str | None:
         sub = decode_vendor_options(lease.options.get(43, b""))

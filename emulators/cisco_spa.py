@@ -17,6 +17,7 @@ class CiscoSpaPhone(Phone):
     """A Cisco SPA phone."""
 
     vendor = "cisco"
+    oui = "00:0e:08"  # Linksys, the SPA's maker
 
     @property
     def psn(self) -> str:

@@ -291,7 +291,83 @@ class VendorClass:
         return False
 
 
-_CLASS = re.compile(r'class\s+"([^"]+)"\s*\{')
+@dataclass
+class MacSubclass:
+    """A ``subclass "…" 1:<prefix>`` of the dhcpd configuration: options by MAC prefix.
+
+    *options* apply to every phone with the prefix; each ``(condition, options)`` of
+    *conditional* applies when the condition on the vendor class holds.
+    """
+
+    prefix: str  # "00:04:13", lower case
+    options: dict[str, str]
+    conditional: list[tuple[str, dict[str, str]]]
+    source: str
+
+    def options_for(self, mac: str, vendor_class: str | None) -> dict[str, str] | None:
+        """The options for a phone (None when its MAC lacks the prefix)."""
+        if not mac.lower().startswith(self.prefix):
+            return None
+        options = dict(self.options)
+        for condition, opts in self.conditional:
+            if evaluate_condition(condition, vendor_class):
+                options.update(opts)
+        return options
+
+
+_COND_NOT_EXISTS = re.compile(r"^not\s+exists\s+vendor-class-identifier$")
+_COND_EQ = re.compile(r'^(?:option\s+)?vendor-class-identifier\s*=\s*"([^"]*)"$')
+_COND_SUBSTR = re.compile(
+    r"^(not\s*)?\(?\s*substring\s*\(\s*option\s+vendor-class-identifier\s*,\s*0\s*,"
+    r'\s*(\d+)\s*\)\s*=\s*"([^"]*)"\s*\)?$'
+)
+
+
+class UnknownCondition(ValueError):
+    """A dhcpd ``if`` condition outside the subset Wazo's configuration uses."""
+
+
+def evaluate_condition(condition: str, vendor_class: str | None) -> bool:
+    """Evaluate the ``if`` conditions Wazo's dhcpd files use (``or`` of simple tests)."""
+    for term in re.split(r"\s+or\s+", condition.strip()):
+        term = term.strip()
+        if _COND_NOT_EXISTS.match(term):
+            if vendor_class is None:
+                return True
+            continue
+        eq = _COND_EQ.match(term)
+        if eq:
+            if vendor_class is not None and vendor_class == eq.group(1):
+                return True
+            continue
+        sub = _COND_SUBSTR.match(term)
+        if sub:
+            # dhcpd: a test on a missing option is false, and so is its negation
+            if vendor_class is None:
+                continue
+            equal = vendor_class[: int(sub.group(2))] == sub.group(3)
+            if equal != bool(sub.group(1)):
+                return True
+            continue
+        raise UnknownCondition(term)
+    return False
+
+
+def _statements(body: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for statement in body.split(";"):
+        statement = statement.strip()
+        if not statement or statement.startswith(("log", "match")):
+            continue
+        m = _OPT.match(statement + ";")
+        if m:
+            options[m.group(1)] = m.group(2).strip().strip('"')
+    return options
+
+
+_CLASS = re.compile(r'(?<!sub)class\s+"([^"]+)"\s*\{')
+_SUBCLASS = re.compile(r'subclass\s+"[^"]+"\s+1:([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){0,5})\s*\{')
+_IF = re.compile(r"\bif\s+(.+?)\s*\{", re.S)
 _SUBSTR = re.compile(
     r'substring\s*\(\s*option\s+vendor-class-identifier\s*,\s*0\s*,\s*(\d+)\s*\)\s*=\s*"([^"]*)"'
 )
@@ -304,6 +380,7 @@ class DhcpConfig:
     """Vendor classes read from a dhcpd configuration directory, with warnings."""
 
     classes: list[VendorClass] = field(default_factory=list)
+    subclasses: list[MacSubclass] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -357,11 +434,47 @@ class DhcpConfig:
                     options[m.group(1)] = m.group(2).strip().strip('"')
                 else:
                     self.warnings.append(f"{source}:{line}: unhandled statement {statement[:60]!r}")
-            if not matches:
+            if not matches and not re.search(r"match\s+substring\s*\(\s*hardware", body):
                 self.warnings.append(
                     f"{source}:{line}: class {match.group(1)!r} has no vendor match"
                 )
             self.classes.append(VendorClass(match.group(1), matches, options, f"{source}:{line}"))
+        for match in _SUBCLASS.finditer(text):
+            self._parse_subclass(text, match, source)
+
+    def _parse_subclass(self, text: str, match: re.Match[str], source: str) -> None:
+        end = self._block_end(text, match.end())
+        body = text[match.end() : end - 1]
+        where = f"{source}:{text.count(chr(10), 0, match.start()) + 1}"
+        conditional: list[tuple[str, dict[str, str]]] = []
+        plain = ""
+        pos = 0
+        for found in _IF.finditer(body):
+            if found.start() < pos:
+                continue  # inside an if block already consumed
+            block_end = self._block_end(body, found.end())
+            plain += body[pos : found.start()]
+            pos = block_end
+            condition = " ".join(found.group(1).split())
+            try:
+                evaluate_condition(condition, None)
+            except UnknownCondition as exc:
+                self.warnings.append(f"{where}: unhandled condition {str(exc)[:60]!r}")
+                continue
+            conditional.append((condition, _statements(body[found.end() : block_end - 1])))
+        plain += body[pos:]
+        self.subclasses.append(
+            MacSubclass(match.group(1).lower(), _statements(plain), conditional, where)
+        )
+
+    def mac_options(self, mac: str, vendor_class: str | None) -> dict[str, str]:
+        """Options the MAC-prefix subclasses give a phone."""
+        options: dict[str, str] = {}
+        for subclass in self.subclasses:
+            found = subclass.options_for(mac, vendor_class)
+            if found is not None:
+                options.update(found)
+        return options
 
     def matched_class(self, vendor_class: str) -> VendorClass | None:
         """The first class matching a vendor class identifier."""
@@ -454,15 +567,23 @@ class DhcpServer:
             1: socket.inet_aton("255.255.0.0"),
         }
         vendor_opts: dict[int, bytes] = {}
-        vendor = message.options.get(60, b"").decode("latin-1")
+        raw_vendor = message.options.get(60)
+        vendor = raw_vendor.decode("latin-1") if raw_vendor is not None else None
         matched = self.config.matched_class(vendor) if vendor else None
+        given: dict[str, str] = {}
         if matched is not None:
             self.stats[f"class:{matched.name}"] += 1
-            for key, value in matched.options.items():
+            given.update(matched.options)
+        by_mac = self.config.mac_options(message.mac, vendor)
+        if by_mac:
+            self.stats["mac-prefix"] += 1
+            given.update(by_mac)
+        if given:
+            for key, value in given.items():
                 resolved = self._resolve(value)
                 if key.endswith("tftp-server-name"):
                     options[66] = resolved.encode()
-                elif key == "filename":
+                elif key in ("filename", "bootfile-name"):
                     options[67] = resolved.encode()
                 elif key.endswith(".cfg-server-name"):
                     vendor_opts[2] = resolved.encode()

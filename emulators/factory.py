@@ -28,3 +28,12 @@ def make_phone(vendor: str, model: str, mac: str, **kwargs: Any) -> Phone:
             f"no emulator for vendor {vendor!r}; emulated: {', '.join(sorted(VENDORS))}"
         ) from None
     return cls(model, mac, **kwargs)
+
+
+def vendor_oui(vendor: str, model: str) -> str:
+    """The MAC prefix a real phone of *vendor*/*model* carries (ValueError if not emulated)."""
+    try:
+        cls = VENDORS[vendor.lower()]
+    except KeyError:
+        raise ValueError(f"no emulator for vendor {vendor!r}") from None
+    return cls.oui_for(model)

@@ -90,6 +90,14 @@ class Phone:
 
     __test__ = False
     vendor = "generic"
+    # Wazo's dhcpd gives a provisioning server to some phones by MAC prefix alone, and plugin
+    # extractors may look at it: each vendor boots with its own OUI (``oui_for``).
+    oui = "00:0b:82"
+
+    @classmethod
+    def oui_for(cls, model: str) -> str:
+        """The MAC prefix a real phone of *model* carries."""
+        return cls.oui
 
     def __init__(
         self,
@@ -155,10 +163,12 @@ class Phone:
         server = self.provisioning_server(lease)
         if server:
             self.http_url = server
-        elif self.tftp_address is None and not self.http_url:
+        elif not self.http_url:
+            # A real phone has nowhere to fetch from: say why, not only "nothing fetched".
             self.state.errors.append(
-                f"DHCP answer has no provisioning server for vendor class "
-                f"{self.vendor_class()!r} (no dhcpd class matched?)"
+                f"DHCP: no provisioning server in the answer: no class of the dhcpd "
+                f"configuration matches vendor class {self.vendor_class()!r} or MAC prefix "
+                f"{self.mac[:8]}"
             )
 
     def provisioning_server(self, lease: Any) -> str | None:

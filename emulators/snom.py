@@ -26,6 +26,7 @@ class SnomPhone(Phone):
     """A Snom phone."""
 
     vendor = "snom"
+    oui = "00:04:13"
 
     def user_agent(self) -> str:
         """Snom's UA carries model, firmware version and MAC."""

@@ -185,12 +185,12 @@ def make_backend(provd: ProvdSession, plugin_id: str) -> Backend:
 _MAC_COUNTER = itertools.count(1)
 
 
-def next_mac() -> str:
-    """A MAC no other phone of this run uses, even across xdist workers on one provd."""
+def next_mac(oui: str = "00:0b:82") -> str:
+    """A MAC with prefix *oui* no other phone of this run uses, even across xdist workers."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0
     count = next(_MAC_COUNTER)
-    return f"00:0b:82:{index & 0xFF:02x}:{count >> 8 & 0xFF:02x}:{count & 0xFF:02x}"
+    return f"{oui}:{index & 0xFF:02x}:{count >> 8 & 0xFF:02x}:{count & 0xFF:02x}"
 
 
 def older_version(version: str) -> str:
@@ -208,7 +208,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     """Boot (once) an emulated phone of *model* from DHCP; its state and the pushed lines."""
     import pytest
 
-    from emulators.factory import make_phone
+    from emulators.factory import make_phone, vendor_oui
     from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
 
     vendor = emulator_vendor(run.target.plugin_id)
@@ -232,7 +232,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     wire = run.wire
     if model in wire.booted:
         return wire.booted[model]
-    mac = next_mac()
+    mac = next_mac(vendor_oui(vendor, model))
     raw = sample_raw_config()
     config_id = wire.client.add_config(
         {"parent_ids": ["base"], "raw_config": {"sip_lines": raw["sip_lines"]}}

@@ -18,8 +18,10 @@ from emulators.dhcp import (
     DhcpDecodeError,
     DhcpMessage,
     DhcpServer,
+    UnknownCondition,
     decode_vendor_options,
     encode_vendor_options,
+    evaluate_condition,
 )
 
 SAMPLE = Path(__file__).parents[1] / "emulators" / "data" / "dhcpd-sample.conf"
@@ -111,6 +113,69 @@ def test_classes_give_vendor_options_and_dhcpinfo_is_pushed() -> None:
     assert any(str(o).startswith("060") for o in commits[0]["options"])  # type: ignore[union-attr]
 
 
+NOT_AASTRA = (
+    "not exists vendor-class-identifier or not (substring(option vendor-class-identifier, 0, 13)"
+    ' = "AastraIPPhone")'
+)
+
+
+@pytest.mark.parametrize(
+    ("condition", "vendor_class", "holds"),
+    [
+        ("not exists vendor-class-identifier", None, True),
+        ("not exists vendor-class-identifier", "snomD785", False),
+        (
+            'not exists vendor-class-identifier or vendor-class-identifier = "dslforum.org"',
+            "dslforum.org",
+            True,
+        ),
+        (
+            'not exists vendor-class-identifier or vendor-class-identifier = "dslforum.org"',
+            "other",
+            False,
+        ),
+        (NOT_AASTRA, "AastraIPPhone6731i", False),
+        (NOT_AASTRA, "MitelIPPhone6930", True),
+        (NOT_AASTRA, None, True),
+    ],
+)
+def test_subclass_conditions(condition: str, vendor_class: str | None, holds: bool) -> None:
+    assert evaluate_condition(condition, vendor_class) is holds
+
+
+def test_unknown_condition_is_a_warning_naming_file_and_line(tmp_path: Path) -> None:
+    conf = tmp_path / "odd.conf"
+    conf.write_text(
+        'subclass "voip-mac-address-prefix" 1:00:11:22 {\n'
+        '    option bootfile-name "boot.inf";\n'
+        '    if option host-name = "x" {\n'
+        '        option tftp-server-name = "never";\n'
+        "    }\n"
+        "}\n"
+    )
+    config = DhcpConfig.parse(conf)
+    assert config.warnings == [f"{conf}:1: unhandled condition 'option host-name = \"x\"'"]
+    # the unconditional statement still applies, the unknown branch never does
+    assert config.mac_options("00:11:22:33:44:55", None) == {"bootfile-name": "boot.inf"}
+    with pytest.raises(UnknownCondition):
+        evaluate_condition('option host-name = "x"', None)
+
+
+def test_mac_prefix_subclasses_on_the_wire() -> None:
+    config = DhcpConfig.parse(SAMPLE)
+    assert not config.warnings
+    with DhcpServer(config, http_url="http://127.0.0.1:9/") as server:
+        # no vendor class: the Snom prefix alone gives the provisioning URL
+        bare = DhcpClient(server.address, "00:04:13:00:00:01", vendor_class=None)
+        assert bare.obtain_lease().tftp_server == "http://127.0.0.1:9"
+        mitel = DhcpClient(server.address, "14:00:e9:00:00:01", vendor_class="MitelIPPhone6930")
+        assert mitel.obtain_lease().tftp_server == "http://127.0.0.1:9/Aastra"
+        # a vendor class no class knows, on a prefix whose subclass wants none: nothing
+        odd = DhcpClient(server.address, "00:0b:82:00:00:01", vendor_class="acmePhone1")
+        assert odd.obtain_lease().tftp_server == "127.0.0.1"
+        assert server.stats["mac-prefix"] == 4  # two phones, OFFER and ACK each
+
+
 def test_client_times_out_without_server() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
         quiet.bind(("127.0.0.1", 0))
@@ -131,4 +196,7 @@ def test_real_dhcp_directory() -> None:
     ]:
         matched = config.matched_class(vendor_class)
         assert matched is not None and matched.name == expected
+    assert not [w for w in config.warnings if "condition" in w]
+    assert config.mac_options("14:00:e9:00:00:01", "MitelIPPhone6930")
+    assert not config.mac_options("00:04:13:00:00:01", "snomD862")  # a real gap of dhcp/
     assert ACK == 5

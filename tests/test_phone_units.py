@@ -6,7 +6,7 @@ import pytest
 
 from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
-from emulators.factory import make_phone
+from emulators.factory import make_phone, vendor_oui
 from emulators.snom import _version_in
 
 
@@ -68,3 +68,29 @@ def test_recovered_xml_keeps_the_error() -> None:
 def test_unknown_vendor_names_the_emulated_ones() -> None:
     with pytest.raises(ValueError, match="emulated: aastra, cisco"):
         make_phone("yealink", "T46S", "00:15:65:00:00:01")
+
+
+@pytest.mark.parametrize(
+    ("vendor", "model", "oui"),
+    [
+        ("snom", "D785", "00:04:13"),
+        ("cisco-spa", "SPA504G", "00:0e:08"),
+        ("aastra", "6731i", "00:08:5d"),
+        ("aastra", "6930", "14:00:e9"),
+        ("aastra", "6920(w)", "14:00:e9"),
+    ],
+)
+def test_phones_carry_their_vendor_mac_prefix(vendor: str, model: str, oui: str) -> None:
+    assert vendor_oui(vendor, model) == oui
+    with pytest.raises(ValueError, match="no emulator"):
+        vendor_oui("yealink", "T46S")
+
+
+def test_mitel_sets_identify_as_mitel() -> None:
+    phone = AastraPhone("6920(w)", "14:00:e9:1e:db:52", version="6.4.0.140")
+    assert phone.model == "6920"  # the capability names a wired/wireless pair
+    assert phone.user_agent() == "Mitel6920 MAC:14-00-E9-1E-DB-52 V:6.4.0.140-SIP"
+    assert phone.vendor_class() == "MitelIPPhone6920"
+    aastra = AastraPhone("6731i", "00:08:5d:23:74:29", version="3.2.0.70")
+    assert aastra.user_agent() == "Aastra6731i MAC:00-08-5D-23-74-29 V:3.2.0.70-SIP"
+    assert aastra.vendor_class() == "AastraIPPhone6731i"
