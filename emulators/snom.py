@@ -1,4 +1,5 @@
-"""Snom desk phones (D1xx/D3xx/D7xx/D8xx, 3xx/7xx/8xx) as they provision over HTTP.
+"""Snom desk phones (D1xx/D3xx/D7xx/D8xx, 3xx/7xx/8xx) and DECT bases (M300-M900) as they
+provision over HTTP.
 
 Sequence: ``snom<model>.htm`` (setting files list) and ``snom<model>-<MAC>.htm`` → every listed
 settings file → ``<MAC>.xml``; ``firmware_status`` points to a firmware XML whose ``<firmware>``
@@ -8,6 +9,7 @@ allows it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,8 +30,19 @@ class SnomPhone(Phone):
     vendor = "snom"
     oui = "00:04:13"
 
+    @property
+    def is_dect(self) -> bool:
+        """M-series DECT bases identify differently (``Snom M900 <version> <mac>``)."""
+        return bool(re.fullmatch(r"M\d{3}", self.model))
+
     def user_agent(self) -> str:
         """Snom's UA carries model, firmware version and MAC."""
+        if self.is_dect:
+            # as the DECT plugin's extractor documents: lower-case MAC, no "-SIP"
+            return (
+                f"Mozilla/4.0 (compatible; Snom {self.model} {self.state.firmware_version} "
+                f"{self.mac12.lower()})"
+            )
         return (
             f"Mozilla/4.0 (compatible; snom{self.model}-SIP {self.state.firmware_version} "
             f"1.1.5-IFX-05.01.12 {self.mac12})"
@@ -105,7 +118,5 @@ class SnomPhone(Phone):
 
 
 def _version_in(text: str) -> str | None:
-    import re
-
     found = re.findall(r"(?<![\w.])(\d+(?:\.\d+){2,4})(?=-SIP|\.bin|\.swu|-)", text)
     return found[-1] if found else None

@@ -115,7 +115,7 @@ class TargetRun:
 
 def emulator_vendor(plugin_id: str) -> str | None:
     """Which phone emulator boots the models of *plugin_id* (None: not emulated yet)."""
-    if plugin_id.startswith("wazo-snom-") and not plugin_id.startswith("wazo-snom-dect"):
+    if plugin_id.startswith("wazo-snom-"):  # desk phones and DECT bases
         return "snom"
     if plugin_id.startswith(("wazo-cisco-spa", "wazo-cisco-pap2t", "wazo-linksys")):
         return "cisco"

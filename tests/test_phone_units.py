@@ -94,3 +94,11 @@ def test_mitel_sets_identify_as_mitel() -> None:
     aastra = AastraPhone("6731i", "00:08:5d:23:74:29", version="3.2.0.70")
     assert aastra.user_agent() == "Aastra6731i MAC:00-08-5D-23-74-29 V:3.2.0.70-SIP"
     assert aastra.vendor_class() == "AastraIPPhone6731i"
+
+
+def test_snom_dect_bases_identify_as_the_dect_plugin_expects() -> None:
+    base = make_phone("snom", "M900", "00:04:13:b6:06:80", version="05.20.0001")
+    assert base.user_agent() == "Mozilla/4.0 (compatible; Snom M900 05.20.0001 000413b60680)"
+    assert base.vendor_class() == "snomM900"
+    desk = make_phone("snom", "D785", "00:04:13:b6:06:80", version="10.1.215.13")
+    assert desk.user_agent().endswith("snomD785-SIP 10.1.215.13 1.1.5-IFX-05.01.12 000413B60680)")
