@@ -36,6 +36,11 @@ class AastraPhone(Phone):
         # Capabilities name a wired/wireless pair "6920(w)": boot the wired one.
         super().__init__(re.sub(r"\(w\)$", "", model), mac, **kwargs)
 
+    @property
+    def own_name(self) -> str:
+        """The name the set calls itself: the 5xi family (6751i-6757i) says ``57i``."""
+        return self.model[2:] if re.fullmatch(r"675\di", self.model) else self.model
+
     @staticmethod
     def is_mitel(model: str) -> bool:
         """Mitel 69xx sets identify as Mitel, not Aastra."""
@@ -48,11 +53,11 @@ class AastraPhone(Phone):
     def user_agent(self) -> str:
         mac = "-".join(self.mac12[i : i + 2] for i in range(0, 12, 2))
         brand = "Mitel" if self.is_mitel(self.model) else "Aastra"
-        return f"{brand}{self.model} MAC:{mac} V:{self.state.firmware_version}-SIP"
+        return f"{brand}{self.own_name} MAC:{mac} V:{self.state.firmware_version}-SIP"
 
     def vendor_class(self) -> str:
         brand = "Mitel" if self.is_mitel(self.model) else "Aastra"
-        return f"{brand}IPPhone{self.model}"
+        return f"{brand}IPPhone{self.own_name}"
 
     def provisioning_server(self, lease: Any) -> str | None:
         sub = decode_vendor_options(lease.options.get(43, b""))
@@ -63,7 +68,7 @@ class AastraPhone(Phone):
 
     def provision(self) -> None:
         prefix = "" if (self.http_url or "").rstrip("/").endswith("Aastra") else "Aastra/"
-        for name in ("aastra.cfg", f"{self.model}.cfg", f"{self.mac12}.cfg"):
+        for name in ("aastra.cfg", f"{self.own_name}.cfg", f"{self.mac12}.cfg"):
             data = self.http_get(prefix + name)
             if data is not None:
                 self._apply(name, data)
@@ -93,7 +98,7 @@ class AastraPhone(Phone):
 
     def firmware_offer(self) -> tuple[str, str] | None:
         prefix = "" if (self.http_url or "").rstrip("/").endswith("Aastra") else "Aastra/"
-        name = f"{prefix}{self.model}.st"
+        name = f"{prefix}{self.own_name}.st"
         data = self.http_get(name)
         if data is None:
             return None

@@ -1,8 +1,15 @@
 """Cisco/Linksys SPA phones and ATAs: flat-profile XML over TFTP or HTTP.
 
-Sequence: ``spa<PSN>.cfg`` → every ``Profile_Rule*`` (``$MA``, ``$MAU``, ``$PSN`` expanded) →
+Sequence: ``spa<PSN>.cfg`` (``/init.cfg`` on a PAP2T; over TFTP the name has a leading slash,
+as real phones send it) → every ``Profile_Rule*`` (``$MA``, ``$MAU``, ``$PSN`` expanded) →
 lines from ``User_ID_n_``, ``Password_n_``, ``Display_Name_n_``, ``Proxy_n_``; ``Upgrade_Rule``
 names the firmware image.
+
+Identity by era: Cisco 7.x phones and the SPA1xx ATAs send ``Cisco SPA504G`` / ``CISCO SPA112``
+and ``Cisco/<model>-<version> (<MAC>)(<serial>)``; Linksys-era devices (SPA9xx, SPA2102,
+SPA3102, SPA8000) send ``LINKSYS SPA-942`` and ``Linksys/SPA-942-<version> (<serial>)``, as
+the dhcpd classes and the plugin's extractor comments show.  The PAP2T and SPA8800 appear in
+neither: they boot without option 60 and are known by MAC prefix, as Wazo's dhcpd expects.
 """
 
 from __future__ import annotations
@@ -18,16 +25,36 @@ class CiscoSpaPhone(Phone):
 
     vendor = "cisco"
     oui = "00:0e:08"  # Linksys, the SPA's maker
+    uses_tftp = True
 
     @property
     def psn(self) -> str:
         """Product serial name: the model without its ``SPA`` prefix."""
         return re.sub(r"^SPA", "", self.model, flags=re.IGNORECASE)
 
+    @property
+    def linksys_era(self) -> bool:
+        """Devices that still identify as Linksys."""
+        return bool(re.fullmatch(r"SPA9\d\d|SPA[23]102|SPA8[08]00|PAP2T", self.model.upper()))
+
+    def _linksys_model(self) -> str:
+        # "SPA-942", "SPA-2102" but "SPA8000" (dhcpd linksys.conf)
+        model = self.model.upper()
+        return re.sub(r"^SPA(?=9\d\d$|[23]102$)", "SPA-", model)
+
     def user_agent(self) -> str:
+        if self.linksys_era:
+            return f"Linksys/{self._linksys_model()}-{self.state.firmware_version} (4MM00F903042)"
         return f"Cisco/{self.model}-{self.state.firmware_version} ({self.mac12})(CBT1414001A)"
 
-    def vendor_class(self) -> str:
+    def vendor_class(self) -> str | None:
+        model = self.model.upper()
+        if model in ("PAP2T", "SPA8800"):
+            return None
+        if self.linksys_era:
+            return f"LINKSYS {self._linksys_model()}"
+        if model.startswith(("SPA1", "ATA")):
+            return f"CISCO {self.model}"
         return f"Cisco {self.model}"
 
     def provisioning_server(self, lease: Any) -> str | None:
@@ -47,10 +74,10 @@ class CiscoSpaPhone(Phone):
     def _get(self, path: str) -> bytes | None:
         if self.http_url or path.startswith("http"):
             return self.http_get(path)
-        return self.tftp_get(path.lstrip("/"))
+        return self.tftp_get("/" + path.lstrip("/"))
 
     def provision(self) -> None:
-        queue = [f"spa{self.psn}.cfg"]
+        queue = ["init.cfg" if self.model.upper() == "PAP2T" else f"spa{self.psn}.cfg"]
         seen: set[str] = set()
         while queue:
             path = queue.pop(0)
@@ -116,5 +143,7 @@ class CiscoSpaPhone(Phone):
         if not rule:
             return None
         url = self._expand(self._choose(rule))
-        found = re.findall(r"(\d+(?:[.\-]\d+){2,3}[a-z]?)(?=\.bin)", url)
-        return (found[-1].replace("-", "."), url) if found else None
+        # spa50x-30x-7-5-5.bin, spa3102-5-1-10-GW.bin, SPA112-SPA122_1.3.5_004p.bin
+        name = url.rsplit("/", 1)[-1]
+        found = re.findall(r"(?<![\d])(\d{1,2}(?:[._-]\d+){2,3}[a-z]?)", name)
+        return (re.sub(r"[_-]", ".", found[-1]), url) if found else None

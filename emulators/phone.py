@@ -93,6 +93,7 @@ class Phone:
     # Wazo's dhcpd gives a provisioning server to some phones by MAC prefix alone, and plugin
     # extractors may look at it: each vendor boots with its own OUI (``oui_for``).
     oui = "00:0b:82"
+    uses_tftp = False  # whether a plain TFTP server name in option 66 is enough
 
     @classmethod
     def oui_for(cls, model: str) -> str:
@@ -127,8 +128,8 @@ class Phone:
         """The User-Agent the real phone sends."""
         return f"{self.vendor}/{self.model}-{self.state.firmware_version}"
 
-    def vendor_class(self) -> str:
-        """DHCP option 60 the real phone sends."""
+    def vendor_class(self) -> str | None:
+        """DHCP option 60 the real phone sends (None: it sends none)."""
         return f"{self.vendor}{self.model}"
 
     # -- the state machine
@@ -163,7 +164,7 @@ class Phone:
         server = self.provisioning_server(lease)
         if server:
             self.http_url = server
-        elif not self.http_url:
+        elif not self.http_url and not (self.uses_tftp and lease.tftp_server):
             # A real phone has nowhere to fetch from: say why, not only "nothing fetched".
             self.state.errors.append(
                 f"DHCP: no provisioning server in the answer: no class of the dhcpd "

@@ -9,6 +9,11 @@ graph: ``a`` holds the downloads, each ``x-y`` step reads node x and writes node
 step reads are copied into the plugin's ``var/tftpboot``), so a wrong step, a pattern that
 matches nothing or a path that leaves the sandbox fails here as it would on a real provd.
 
+Synthetic members are named as the plugin expects them: a pattern such as ``*.bin`` takes the
+file names the plugin's templates point at (``firmware/spa51x-7-5-5.bin``) that match it and
+fit the package (its version and name), else the package name without its ``-fw`` suffix
+(``6863i-fw`` → ``6863i.st``, the name Aastra phones fetch).
+
 Synthetic content starts with ``pytest-provd synthetic firmware: <name> version <version>`` so
 an emulated phone can tell which version it "flashed".
 """
@@ -20,6 +25,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -90,14 +96,57 @@ def _substitute(arg: str, files: list[str], args: list[str]) -> str:
     return arg
 
 
-def _member_name(pattern: str, pkg: pkgsdb.Package) -> str:
-    """A file name matching a glob pattern, for synthetic archive members."""
-    name = pattern.replace("**/", "").replace("*", pkg.name).replace("?", "x")
-    return name.strip("/") or pkg.name
+_HINT = re.compile(r"/([A-Za-z0-9][A-Za-z0-9_.+-]*\.[A-Za-z0-9]{1,5})\b")
+_GENERIC_TOKENS = {"fw", "firmware", "pkg", "trans", "files", "file", "sip"}
+
+
+def name_hints(plugin_dir: Path) -> frozenset[str]:
+    """File names the plugin's templates point at (``…/firmware/<name>``, ``…/<name>``)."""
+    found: set[str] = set()
+    templates = Path(plugin_dir) / "templates"
+    if templates.is_dir():
+        for path in sorted(templates.rglob("*")):
+            if path.is_file() and path.stat().st_size <= 1024 * 1024:
+                found.update(_HINT.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return frozenset(found)
+
+
+def _fit(hint: str, pkg: pkgsdb.Package) -> int:
+    """How well a hinted file name fits a package: its version (2), a name token (1)."""
+    score = 0
+    # "7.5.5" fits spa51x-7-5-5.bin; "1.3.5p" fits SPA112-SPA122_1.3.5_004p.bin
+    wanted = [int(n) for n in re.findall(r"\d+", pkg.version or "")]
+    numbers = [int(n) for n in re.findall(r"\d+", hint)]
+    if wanted and any(
+        numbers[i : i + len(wanted)] == wanted for i in range(len(numbers) - len(wanted) + 1)
+    ):
+        score += 2
+    tokens = {t for t in re.split(r"[-_.]", pkg.name.lower()) if t} - _GENERIC_TOKENS
+    score += any(t in hint.lower() for t in tokens)
+    return score
+
+
+def _member_names(pattern: str, pkg: pkgsdb.Package, hints: frozenset[str]) -> list[str]:
+    """File names matching a glob pattern, for synthetic archive members."""
+    pattern = pattern.replace("**/", "").strip("/")
+    folder, _, base = pattern.rpartition("/")
+    stem = re.sub(r"[-_](fw|firmware)$", "", pkg.name)
+    prefix = folder.replace("*", stem).replace("?", "x") + "/" if folder else ""
+    scored = [(_fit(h, pkg), h) for h in sorted(hints) if fnmatch.fnmatchcase(h, base)]
+    best = max((score for score, _ in scored), default=0)
+    if best > 0:
+        return [prefix + h for score, h in scored if score == best]
+    name = base.replace("*", stem).replace("?", "x")
+    return [prefix + name if name else pkg.name]
 
 
 def _archive(
-    kind: str, node: str, recipe: pkgsdb.InstallRecipe, pkg: pkgsdb.Package, files: list[str]
+    kind: str,
+    node: str,
+    recipe: pkgsdb.InstallRecipe,
+    pkg: pkgsdb.Package,
+    files: list[str],
+    hints: frozenset[str] = frozenset(),
 ) -> bytes:
     """A zip or tar.gz holding what the steps reading *node* will look for (recursively)."""
     members: dict[str, bytes] = {}
@@ -110,14 +159,14 @@ def _archive(
         elif step.command == "include":
             patterns = args
         elif step.command in ("unzip", "untar") and args:
-            name = _member_name(args[0], pkg)
-            members[name] = _archive(step.command, step.dst, recipe, pkg, files)
+            for name in _member_names(args[0], pkg, frozenset()):
+                members[name] = _archive(step.command, step.dst, recipe, pkg, files, hints)
             continue
         else:
             continue
         for pattern in patterns:
-            name = _member_name(pattern, pkg)
-            members[name] = synthetic_payload(pkg, name)
+            for name in _member_names(pattern, pkg, hints):
+                members[name] = synthetic_payload(pkg, name.rsplit("/", 1)[-1])
     if not members:
         members[f"{pkg.name}.bin"] = synthetic_payload(pkg, pkg.name)
     buf = io.BytesIO()
@@ -140,6 +189,7 @@ def _synthetic_file(
     recipe: pkgsdb.InstallRecipe,
     file_index: int,
     files: list[str],
+    hints: frozenset[str] = frozenset(),
 ) -> bytes:
     name = files[file_index]
     for step in recipe.steps:
@@ -149,7 +199,7 @@ def _synthetic_file(
         if not args or not fnmatch.fnmatchcase(name, args[0]):
             continue
         if step.command in ("unzip", "untar"):
-            return _archive(step.command, step.dst, recipe, pkg, files)
+            return _archive(step.command, step.dst, recipe, pkg, files, hints)
         if step.command not in _SYNTHETIC_COMMANDS:
             raise SourceError(
                 db.path,
@@ -384,7 +434,7 @@ class FirmwareStore:
                     )
                 report.files.append(FileSource(file_id, name, "cache", str(cached)))
             else:
-                data = _synthetic_file(db, pkg, recipe, index, names)
+                data = _synthetic_file(db, pkg, recipe, index, names, name_hints(self.plugin_dir))
                 report.files.append(FileSource(file_id, name, "synthetic", "generated"))
             (node_a / name).write_bytes(data)
         return names

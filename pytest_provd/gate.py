@@ -251,8 +251,15 @@ def _boot(run: TargetRun, model: str) -> Any:
         version=older_version(firmware),
         tftp_address=wire.endpoints.tftp_address,
     )
-    wire.booted[model] = (phone.boot(), raw["sip_lines"])
+    state = phone.boot()
+    recorded = wire.client.find_device(mac=mac)
+    wire.booted[model] = (state, raw["sip_lines"], recorded, phone)
     return wire.booted[model]
+
+
+def _same_model(booted: str, recorded: str) -> bool:
+    # capabilities name a wired/wireless pair "6920(w)"; the phone reports "6920"
+    return re.sub(r"\(w\)$", "", booted).upper() == recorded.upper()
 
 
 def check_provision(run: TargetRun, model: str) -> list[Problem]:
@@ -261,12 +268,24 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
     if problems:
         return problems
     try:
-        state, lines = _boot(run, model)
+        state, lines, recorded, phone = _boot(run, model)
     except WireSetupError as exc:
         return [Problem(run.target.source_dir or run.target.build_py, str(exc))]
     record_facts(phones=1 if state.provisioned else 0, flashed=len(state.flashed))
     where = run.target.source_dir or run.target.build_py
     found: list[Problem] = []
+    provd_model = (recorded or {}).get("model")
+    if provd_model and not _same_model(model, str(provd_model)):
+        # provd keeps the first model an extractor gave; the plugin then configures the
+        # device for that model, whatever the phone says later.
+        found.append(
+            Problem(
+                where,
+                f"{model}: provd recorded this phone as model {provd_model!r}, so the plugin "
+                f"configured it for that model; the phone sent DHCP option 60 "
+                f"{phone.vendor_class()!r} and User-Agent {phone.user_agent()!r}",
+            )
+        )
     for number in ("1", "2"):
         pushed = lines[number]
         line = state.lines.get(int(number))
@@ -288,7 +307,7 @@ def check_fetched_wellformed(run: TargetRun, model: str) -> list[Problem]:
     if problems:
         return problems
     try:
-        state, _ = _boot(run, model)
+        state = _boot(run, model)[0]
     except WireSetupError as exc:
         return [Problem(run.target.source_dir or run.target.build_py, str(exc))]
     return [

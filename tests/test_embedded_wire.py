@@ -114,7 +114,7 @@ def test_tftp_oack_announces_size(spa_provd: EmbeddedProvd) -> None:
     "name",
     [
         b"../plugin-info",
-        b"/etc/passwd",
+        b"/../plugin-info",
         b"a/../../x",
         b"..\\plugin-info",
         b"a\x01b",
@@ -136,6 +136,15 @@ def test_tftp_refuses_writes_and_garbage(spa_provd: EmbeddedProvd) -> None:
     assert struct.unpack("!HH", reply[:4]) == (5, 1)
     # still serving
     assert tftp_exchange(spa_provd.tftp_address, rrq(MAC_FILE.encode()))[:4] == b"\x00\x03\x00\x01"
+
+
+def test_tftp_leading_slash_means_the_top_of_tftpboot(spa_provd: EmbeddedProvd) -> None:
+    # real SPAs ask for "/spa504G.cfg"; provd reads it inside tftpboot, never at the root
+    reply = tftp_exchange(spa_provd.tftp_address, rrq(b"/" + MAC_FILE.encode()))
+    assert reply[:4] == b"\x00\x03\x00\x01"
+    assert spa_provd.pipeline.log[-1]["path"] == "/" + MAC_FILE
+    reply = tftp_exchange(spa_provd.tftp_address, rrq(b"/etc/passwd"))
+    assert struct.unpack("!HH", reply[:4]) == (5, 1)
 
 
 def test_tftp_helpers() -> None:

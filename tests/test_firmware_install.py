@@ -55,12 +55,31 @@ def test_synthetic_install_runs_the_recipe(tmp_path: Path) -> None:
     assert store.installable()["m1-fw"]["version"] == "2.0"
     report = store.install("m1-fw")
     assert {f.mode for f in report.files} == {"synthetic"}
-    assert sorted(report.installed) == ["boot/boot.bin", "m1-fw.st"]
+    # no template names a .st file: the package name without "-fw", as Aastra phones fetch
+    assert sorted(report.installed) == ["boot/boot.bin", "m1.st"]
     tftpboot = tmp_path / "plugin" / "var" / "tftpboot"
-    assert (tftpboot / "m1-fw.st").read_bytes().startswith(MARKER + b": m1-fw.st version 2.0")
+    assert (tftpboot / "m1.st").read_bytes().startswith(MARKER + b": m1.st version 2.0")
     assert store.installed()["m1-fw"]["version"] == "2.0"
     store.uninstall("m1-fw")
-    assert not (tftpboot / "m1-fw.st").exists() and store.installed() == {}
+    assert not (tftpboot / "m1.st").exists() and store.installed() == {}
+
+
+def test_synthetic_members_take_the_names_templates_point_at(tmp_path: Path) -> None:
+    plugin = make_plugin(tmp_path)
+    (plugin / "templates").mkdir()
+    # several .st names match "*.st": the one with the package's version and name wins
+    (plugin / "templates" / "M1.tpl").write_text(
+        "upgrade: {{ XX_server_url }}/firmware/m1-2-0.st\n"
+        "old: {{ XX_server_url }}/firmware/m1-1-9.st\n"
+        "other: {{ XX_server_url }}/firmware/m2-2-0.st\n"
+    )
+    report = FirmwareStore(plugin).install("m1-fw")
+    assert sorted(report.installed) == ["boot/boot.bin", "m1-2-0.st"]
+    assert (
+        (plugin / "var" / "tftpboot" / "m1-2-0.st")
+        .read_bytes()
+        .startswith(MARKER + b": m1-2-0.st version 2.0")
+    )
 
 
 def test_cached_real_files_are_verified(tmp_path: Path) -> None:

@@ -102,3 +102,44 @@ def test_snom_dect_bases_identify_as_the_dect_plugin_expects() -> None:
     assert base.vendor_class() == "snomM900"
     desk = make_phone("snom", "D785", "00:04:13:b6:06:80", version="10.1.215.13")
     assert desk.user_agent().endswith("snomD785-SIP 10.1.215.13 1.1.5-IFX-05.01.12 000413B60680)")
+
+
+@pytest.mark.parametrize(
+    ("url", "version"),
+    [
+        ("http://h/firmware/spa50x-30x-7-5-5.bin", "7.5.5"),
+        ("http://h/firmware/spa50x-30x-7-5-2b.bin", "7.5.2b"),
+        ("http://h/firmware/spa2102-5-2-12.bin", "5.2.12"),
+        ("http://h/firmware/spa3102-5-1-10-GW.bin", "5.1.10"),
+        ("http://h/firmware/SPA112-SPA122_1.3.5_004p.bin", "1.3.5.004p"),
+    ],
+)
+def test_spa_firmware_version_from_upgrade_url(url: str, version: str) -> None:
+    phone = CiscoSpaPhone("SPA504G", "00:0e:08:00:00:01", version="1.0.0")
+    phone.state.settings["Upgrade_Rule"] = url
+    assert phone.firmware_offer() == (version, url)
+
+
+@pytest.mark.parametrize(
+    ("model", "vendor_class", "agent"),
+    [
+        ("SPA504G", "Cisco SPA504G", "Cisco/SPA504G-7.5.4 (000E08000001)(CBT1414001A)"),
+        ("SPA112", "CISCO SPA112", "Cisco/SPA112-7.5.4 (000E08000001)(CBT1414001A)"),
+        ("SPA942", "LINKSYS SPA-942", "Linksys/SPA-942-7.5.4 (4MM00F903042)"),
+        ("SPA2102", "LINKSYS SPA-2102", "Linksys/SPA-2102-7.5.4 (4MM00F903042)"),
+        ("SPA8000", "LINKSYS SPA8000", "Linksys/SPA8000-7.5.4 (4MM00F903042)"),
+        ("PAP2T", None, "Linksys/PAP2T-7.5.4 (4MM00F903042)"),
+    ],
+)
+def test_spa_identity_by_era(model: str, vendor_class: str | None, agent: str) -> None:
+    phone = CiscoSpaPhone(model, "00:0e:08:00:00:01", version="7.5.4")
+    assert phone.vendor_class() == vendor_class
+    assert phone.user_agent() == agent
+
+
+def test_aastra_5xi_sets_call_themselves_by_their_short_name() -> None:
+    phone = AastraPhone("6757i", "00:08:5d:00:00:01", version="3.3.1.4322")
+    assert phone.user_agent() == "Aastra57i MAC:00-08-5D-00-00-01 V:3.3.1.4322-SIP"
+    assert phone.vendor_class() == "AastraIPPhone57i"
+    assert AastraPhone("6757i", "00:08:5d:00:00:01").own_name == "57i"
+    assert AastraPhone("6737i", "00:08:5d:00:00:01").own_name == "6737i"

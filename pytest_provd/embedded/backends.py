@@ -92,11 +92,14 @@ class Backend(Protocol):
 
 
 class Driver(Protocol):
-    """The two calls the generated suite makes on a provd: a config, then a device."""
+    """The calls the generated suite makes on a provd: a config, a device, then a look at
+    the device as provd recorded it."""
 
     def add_config(self, config: dict[str, Any]) -> str: ...
 
     def add_device(self, device: dict[str, Any]) -> str: ...
+
+    def find_device(self, **selector: Any) -> dict[str, Any] | None: ...
 
 
 def _rest_driver(endpoints: ProvdEndpoints) -> Driver:

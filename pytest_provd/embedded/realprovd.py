@@ -256,6 +256,13 @@ class RealProvd:
         """Every device, as stored."""
         return [dict(d) for d in _call(lambda: self.app._dev_collection.find({}))]
 
+    def find_device(self, **selector: Any) -> dict[str, Any] | None:
+        """The first device whose fields equal *selector*, or None."""
+        for device in self.devices():
+            if all(device.get(k) == v for k, v in selector.items()):
+                return device
+        return None
+
     def dhcpinfo(self, info: dict[str, Any]) -> None:
         """A dhcpd-hook commit (``{"op", "ip", "mac", "options"}``) into provd's processing."""
         if info.get("op", "commit") != "commit":

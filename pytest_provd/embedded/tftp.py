@@ -1,9 +1,11 @@
 """A read-only TFTP server (RFC 1350) with option negotiation (RFC 2347/2348/2349) on asyncio.
 
 Every read request goes through the device pipeline to the device plugin's TFTP service;
-nothing is read from disk here.  Names with ``..`` segments, a leading ``/``, backslashes,
-control characters or non-ASCII bytes are refused with an access violation; write requests
-too.  Options: ``blksize`` (8-65464), ``tsize`` (the size is announced), ``timeout`` (1-255 s).
+nothing is read from disk here.  A leading ``/`` is kept for the plugins' extractors (real
+phones ask for ``/spa942.cfg``) and means the top of tftpboot, as on provd.  Names with ``..``
+segments, backslashes, control characters or non-ASCII bytes are refused with an access
+violation; write requests too.  Options: ``blksize`` (8-65464), ``tsize`` (the size is
+announced), ``timeout`` (1-10 s; longer requests are declined).
 
 Why not tftpy's server: it blocks its thread in ``select`` (stopping needs a wake-up
 datagram), calls the dynamic file hook inside its only loop (one slow plugin stalls every
@@ -69,12 +71,12 @@ def parse_request(packet: bytes) -> tuple[int, str, str, dict[str, str]]:
 
 def name_problem(name: str) -> str | None:
     """Why a requested file name is refused, or None."""
-    if not name:
-        return "empty file name"
     if len(name) > MAX_NAME:
         return "file name too long"
-    if name.startswith("/"):
-        return "absolute file name"
+    # Phones ask for "/spa942.cfg" and provd reads that inside tftpboot, as "spa942.cfg"
+    # (its file service strips leading slashes): allowed, and never more than that.
+    if not name.lstrip("/"):
+        return "empty file name"
     if "\\" in name:
         return "backslash in file name"
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
