@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from pytest_provd import tree
 from pytest_provd.assertions import assert_line, assert_provisioned, assert_wellformed
 from pytest_provd.client import ProvdClient
 from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+
+pytest_plugins = ["pytester"]
 
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 SAMPLE_TREE = tree.discover(SAMPLES)
@@ -157,3 +160,31 @@ def test_hundred_phones_boot_concurrently(
     assert len({s.ip for s in states}) == 100
     assert len(provd_client.devices()) == 100
     assert elapsed < 60
+
+
+def test_provision_fails_when_provd_records_another_model_than_the_phone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A DHCP extractor that keeps only "SPA" and three digits (the defect of the real
+    # wazo-cisco-spa-7.5.5): provd records SPA504 for a SPA504G and never corrects it.
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    plugins = pytester.path / "plugins"
+    shutil.copytree(SAMPLES, plugins)
+    common = plugins / "wazo_cisco_spa" / "common" / "common.py"
+    text = common.read_text()
+    assert r"(?P<model>SPA\d{3}\w*)" in text
+    common.write_text(text.replace(r"(?P<model>SPA\d{3}\w*)", r"(?P<model>SPA\d{3})\w*"))
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(plugins),
+        "--provd-plugin",
+        "wazo-cisco-spa-7.5.5",
+        "-m",
+        "provd_provision",
+        "-k",
+        "SPA504G and provision and not wellformed",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*SPA504G: provd recorded this phone as model 'SPA504', so the plugin configured it*"]
+    )
