@@ -38,7 +38,10 @@ def operation_state(status: str) -> str:
 
 
 class ProvdClient:
-    """Synchronous provd REST client: ``ProvdClient(rest_url, token=None, timeout=5)``."""
+    """Synchronous provd REST client: ``ProvdClient(rest_url, token=None, timeout=5)``.
+
+    ``tenant=`` sends ``Wazo-Tenant`` with every request (``with_tenant()`` gives a copy).
+    """
 
     __test__ = False
 
@@ -49,13 +52,21 @@ class ProvdClient:
         timeout: float = 5.0,
         *,
         op_timeout: float = 60.0,
+        tenant: str | None = None,
     ) -> None:
         self.rest_url = rest_url.rstrip("/")
         self.token = token
+        self.tenant = tenant
         self.timeout = timeout
         self.op_timeout = op_timeout
         parts = urllib.parse.urlsplit(self.rest_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
+
+    def with_tenant(self, tenant: str | None) -> ProvdClient:
+        """The same client acting for *tenant*."""
+        return ProvdClient(
+            self.rest_url, self.token, self.timeout, op_timeout=self.op_timeout, tenant=tenant
+        )
 
     # plumbing ----------------------------------------------------------------------------
 
@@ -72,6 +83,8 @@ class ProvdClient:
             headers["Content-Type"] = MEDIA_TYPE
         if self.token:
             headers["X-Auth-Token"] = self.token
+        if self.tenant:
+            headers["Wazo-Tenant"] = self.tenant
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -171,10 +184,15 @@ class ProvdClient:
         """A device by id."""
         return dict(self.request("GET", f"/dev_mgr/devices/{_q(device_id)}")[2]["device"])
 
-    def devices(self, **selector: Any) -> list[JsonDict]:
-        """Devices, optionally those whose fields equal *selector* (e.g. ``mac=...``)."""
-        query = {"q": json.dumps(selector)} if selector else None
-        return list(self.request("GET", "/dev_mgr/devices", query=query)[2]["devices"])
+    def devices(self, *, recurse: bool = False, **selector: Any) -> list[JsonDict]:
+        """Devices, optionally those whose fields equal *selector* (e.g. ``mac=...``).
+
+        Only the client's tenant's devices, and with *recurse* those of the tenants below it.
+        """
+        query = {"q": json.dumps(selector)} if selector else {}
+        if recurse:
+            query["recurse"] = "true"
+        return list(self.request("GET", "/dev_mgr/devices", query=query or None)[2]["devices"])
 
     def find_device(self, **selector: Any) -> JsonDict | None:
         """The first device matching *selector*, or None."""
@@ -241,6 +259,16 @@ class ProvdClient:
         self.request("POST", "/pg_mgr/reload", {"id": plugin_id})
 
     # firmware ----------------------------------------------------------------------------
+
+    def plugin_params(self, plugin_id: str) -> dict[str, Any]:
+        """A plugin's ``configure`` service parameters by id."""
+        path = f"/pg_mgr/plugins/{_q(plugin_id)}/configure"
+        return {p["id"]: p["value"] for p in self.request("GET", path)[2]["params"]}
+
+    def set_plugin_param(self, plugin_id: str, name: str, value: Any) -> None:
+        """``PUT /pg_mgr/plugins/<id>/configure/<name>``."""
+        path = f"/pg_mgr/plugins/{_q(plugin_id)}/configure/{_q(name)}"
+        self.request("PUT", path, {"param": {"value": value}})
 
     def _fw(self, plugin_id: str) -> str:
         return f"/pg_mgr/plugins/{_q(plugin_id)}/install"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import re
 import shutil
 import tempfile
 import threading
@@ -64,6 +65,15 @@ class UnknownParameter(ProvdHarnessError, KeyError):
         return str(self.args[0]) if self.args else "unknown parameter"
 
 
+class UnknownTenant(ProvdHarnessError):
+    """A ``Wazo-Tenant`` the server does not know (HTTP 401, as wazo-auth answers)."""
+
+
+MASTER_TENANT = "7f8e1a3c-0d2b-4c55-9f61-2e4d8b6a0001"
+"""The embedded provd's own tenant: where new and auto-created devices live."""
+_URL_SAFE = re.compile(r"^[a-zA-Z0-9\-$~.]+$")
+
+
 class PluginStateError(ProvdHarnessError):
     """A plugin operation that does not apply (already installed, not installed...)."""
 
@@ -83,7 +93,15 @@ def _check_url(value: str, *, allow_path: bool, allow_dir: bool) -> None:
 class ProvdApp:
     """provd's provisioning application, in memory."""
 
-    PARAMS = ("plugin_server", "http_proxy", "https_proxy", "ftp_proxy", "locale", "NAT")
+    PARAMS = (
+        "plugin_server",
+        "http_proxy",
+        "https_proxy",
+        "ftp_proxy",
+        "locale",
+        "NAT",
+        "provisioning_key",
+    )
 
     def __init__(self, plugins_dir: Path, base_raw_config: JsonDict | None = None) -> None:
         self.lock = threading.RLock()
@@ -97,6 +115,12 @@ class ProvdApp:
         self.installable_cache: dict[str, JsonDict] = {}
         self.config_errors: dict[str, str] = {}
         """Why the last configure of a device (by id) failed; cleared on success."""
+        self.tenant_uuid = MASTER_TENANT
+        # No wazo-auth here: the tenant tree is declared with add_tenant().
+        self.tenant_parents: dict[str, str | None] = {MASTER_TENANT: None}
+        self.tenants: dict[str, JsonDict] = {MASTER_TENANT: {}}
+        self.use_provisioning_key = False
+        """provd's ``http_auth_strategy: url_key``: provisioning URLs start with a tenant key."""
 
     @property
     def nat(self) -> int:
@@ -125,21 +149,82 @@ class ProvdApp:
             self.installable_cache.clear()
             self.config_errors.clear()
             self.pipeline.log.clear()
+            self.tenant_parents = {self.tenant_uuid: None}
+            self.tenants = {self.tenant_uuid: {}}
+
+    # tenants -------------------------------------------------------------------------------
+
+    def add_tenant(self, tenant_uuid: str, parent: str | None = None) -> None:
+        """Declare a tenant below *parent* (the provd's own tenant by default)."""
+        if not isinstance(tenant_uuid, str) or not tenant_uuid.strip():
+            raise ParameterError("a tenant needs a non-empty uuid")
+        parent = parent or self.tenant_uuid
+        with self.lock:
+            if parent not in self.tenant_parents:
+                raise UnknownTenant(f"no tenant {parent!r}")
+            if tenant_uuid in self.tenant_parents:
+                raise ParameterError(f"tenant {tenant_uuid!r} exists already")
+            self.tenant_parents[tenant_uuid] = parent
+            self.tenants.setdefault(tenant_uuid, {})
+
+    def check_tenant(self, tenant_uuid: str | None) -> str:
+        """*tenant_uuid* if known, the provd's own tenant if None (UnknownTenant)."""
+        if tenant_uuid is None:
+            return self.tenant_uuid
+        if tenant_uuid not in self.tenant_parents:
+            raise UnknownTenant(f"unknown tenant {tenant_uuid!r}")
+        return tenant_uuid
+
+    def tenant_tree(self, tenant_uuid: str) -> list[str]:
+        """*tenant_uuid* and every tenant below it."""
+        found = [tenant_uuid]
+        for current in found:  # grows as children are found; the tree has no cycles
+            found += [t for t, p in self.tenant_parents.items() if p == current]
+        return found
+
+    def tenant_of_key(self, key: str) -> str | None:
+        """The tenant whose ``provisioning_key`` is *key*."""
+        for tenant, config in self.tenants.items():
+            if key and config.get("provisioning_key") == key:
+                return tenant
+        return None
+
+    def _set_provisioning_key(self, value: Any, tenant: str) -> None:
+        if value is not None and not isinstance(value, str):
+            raise ParameterError(f"provisioning_key takes a string, not {type(value).__name__}")
+        if value:
+            if not 8 <= len(value) <= 256:
+                raise ParameterError("`provisioning_key` should be [8, 256] characters long.")
+            if not _URL_SAFE.match(value):
+                raise ParameterError(
+                    "`provisioning_key` should only contain the following characters: "
+                    "`a-z, A-Z, 0-9, -, $, ~, .`"
+                )
+            owner = self.tenant_of_key(value)
+            if owner and owner != tenant:
+                raise ParameterError("another tenant already uses this provisioning key.")
+        self.tenants.setdefault(tenant, {})["provisioning_key"] = value or None
 
     # configure service ---------------------------------------------------------------------
 
-    def get_param(self, name: str) -> Any:
-        """A configure parameter's value (UnknownParameter)."""
+    def get_param(self, name: str, tenant: str | None = None) -> Any:
+        """A configure parameter's value (UnknownParameter); some are per tenant."""
         if name not in self.PARAMS:
             raise UnknownParameter(f"no parameter {name!r}")
+        if name == "provisioning_key":
+            return self.tenants.get(tenant or self.tenant_uuid, {}).get("provisioning_key")
         if name.endswith("_proxy"):
             return self.proxies.get(name[: -len("_proxy")])
         return self.params.get(name)
 
-    def set_param(self, name: str, value: Any) -> None:
+    def set_param(self, name: str, value: Any, tenant: str | None = None) -> None:
         """Set a configure parameter, checked as provd checks it."""
         if name not in self.PARAMS:
             raise UnknownParameter(f"no parameter {name!r}")
+        if name == "provisioning_key":
+            with self.lock:
+                self._set_provisioning_key(value, tenant or self.tenant_uuid)
+            return
         if name == "NAT":
             if value not in (0, 1, None):
                 raise ParameterError(f"NAT must be 0 or 1, not {value!r}")
@@ -164,9 +249,9 @@ class ProvdApp:
         else:
             self.params[name] = value
 
-    def describe_params(self) -> list[JsonDict]:
+    def describe_params(self, tenant: str | None = None) -> list[JsonDict]:
         """The ``params`` list of ``GET /configure``."""
-        return [{"id": name, "value": self.get_param(name)} for name in self.PARAMS]
+        return [{"id": name, "value": self.get_param(name, tenant)} for name in self.PARAMS]
 
     # configuring devices -------------------------------------------------------------------
 
@@ -175,6 +260,16 @@ class ProvdApp:
 
     def _configure(self, device: JsonDict, plugin: LoadedPlugin, raw: JsonDict) -> bool:
         raw = apply_defaults(copy.deepcopy(raw))
+        if self.use_provisioning_key:
+            tenant = device.get("tenant_uuid")
+            key = self.tenants.get(str(tenant), {}).get("provisioning_key")
+            if not key:
+                self.config_errors[str(device.get("id"))] = (
+                    f"provisioning keys are in use and tenant {tenant!r} of the device has no "
+                    "provisioning_key"
+                )
+                return False
+            raw["http_base_url"] = f"{raw.get('http_base_url', '')}/{key}"
         try:
             validate_raw_config(raw)
             plugin.configure(device, raw)
@@ -212,8 +307,8 @@ class ProvdApp:
         checked = validate_device(device)
         with self.lock:
             checked["configured"] = False
-            checked.setdefault("tenant_uuid", None)
-            checked["is_new"] = True
+            checked["tenant_uuid"] = checked.get("tenant_uuid") or self.tenant_uuid
+            checked["is_new"] = checked["tenant_uuid"] == self.tenant_uuid
             device_id = self.devices.insert(checked)
             if self._configure_if_possible(checked):
                 checked["configured"] = True
@@ -230,8 +325,8 @@ class ProvdApp:
             raise DeviceError("device has no id")
         with self.lock:
             old = self.devices.get(checked["id"])
-            checked.setdefault("tenant_uuid", old.get("tenant_uuid"))
-            checked.setdefault("is_new", old.get("is_new", False))
+            checked["tenant_uuid"] = checked.get("tenant_uuid") or old.get("tenant_uuid")
+            checked["is_new"] = checked["tenant_uuid"] == self.tenant_uuid
             if needs_reconfiguration(old, checked):
                 if old.get("configured"):
                     self._deconfigure_if_possible(old)
@@ -451,6 +546,7 @@ class EmbeddedProvd:
         tftp_timeout: float = 1.0,
         tftp_retries: int = 5,
         tftp_max_sessions: int = 1024,
+        http_auth_strategy: str | None = None,
     ) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="provd-embedded-"))
@@ -464,7 +560,10 @@ class EmbeddedProvd:
         self._workers = workers
         self._tftp_limits = (tftp_timeout, tftp_retries, tftp_max_sessions)
         self.tftp: TftpServer | None = None
+        if http_auth_strategy not in (None, "url_key"):
+            raise ValueError(f"http_auth_strategy is None or 'url_key', not {http_auth_strategy!r}")
         self.app = ProvdApp(self.plugins_dir)
+        self.app.use_provisioning_key = http_auth_strategy == "url_key"
         self.rest_url = ""
         self.http_url = ""
         self.tftp_address: tuple[str, int] = (bind, 0)
@@ -618,6 +717,14 @@ class EmbeddedProvd:
     def reset(self) -> None:
         """Forget devices, configs (defaults come back), plugins, parameters and the log."""
         self.app.reset(with_defaults=self._with_defaults)
+
+    def add_tenant(self, tenant_uuid: str, parent: str | None = None) -> None:
+        """Declare a tenant (below *parent*, default the provd's own tenant ``MASTER_TENANT``).
+
+        There is no wazo-auth here: this tree is what ``Wazo-Tenant`` headers and
+        ``recurse=true`` are checked against.
+        """
+        self.app.add_tenant(tenant_uuid, parent)
 
     def install_plugin_from_tree(self, target: Any, build_root: Path | None = None) -> LoadedPlugin:
         """Install a plugin built from the working tree: a ``tree.Target`` or a built directory."""

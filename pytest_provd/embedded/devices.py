@@ -18,6 +18,7 @@ Every DHCP transaction, HTTP and TFTP request goes through provd's default pipel
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ipaddress
 import itertools
 import logging
@@ -327,6 +328,14 @@ class Pipeline:
     def http(self, req: HttpRequestInfo) -> HttpReply:
         """A provisioning HTTP request: identify, then the device plugin's HTTP service."""
         record = RequestRecord("http", req.path, req.client_ip)
+        if self.app.use_provisioning_key:
+            # provd's url_key strategy: "/<key>/rest" for a tenant's key, else nothing
+            key, _, rest = req.path.lstrip("/").partition("/")
+            if self.app.tenant_of_key(key) is None:
+                record.status, record.error = 404, "no tenant has this provisioning key"
+                self._record(record)
+                return HttpReply(404, {"Content-Type": "text/plain"}, b"Nowhere to route.\n")
+            req = dataclasses.replace(req, path="/" + rest)
         try:
             with self.app.lock:
                 info = self.extract(lambda p: p.identify_http(req), {"ip": req.client_ip})

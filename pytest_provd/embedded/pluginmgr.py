@@ -254,6 +254,45 @@ def _plugin_warnings() -> Iterator[None]:
 # --- firmware exposure --------------------------------------------------------------------
 
 
+class PluginParams:
+    """A plugin's ``configure`` service (provd's IConfigureService), used synchronously.
+
+    ``describe()`` gives ``[{"id", "description", "value"}]``; ``get``/``set`` raise KeyError
+    for unknown names, ValueError for values the plugin refuses (InvalidParameterError) and
+    PluginError naming the plugin for anything else the plugin code raises.
+    """
+
+    def __init__(self, plugin: LoadedPlugin, service: Any) -> None:
+        self.plugin = plugin
+        self.service = service
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self.plugin._calling("configure service description", PluginError):
+            pairs = list(self.service.description)
+            return [{"id": k, "description": d, "value": self.service.get(k)} for k, d in pairs]
+
+    def get(self, name: str) -> Any:
+        try:
+            with self.plugin._calling(f"configure service get {name!r}", PluginError):
+                return self.service.get(name)
+        except PluginError as exc:
+            if isinstance(exc.__cause__, KeyError):
+                raise KeyError(name) from None
+            raise
+
+    def set(self, name: str, value: Any) -> None:
+        invalid = provd_module("wazo_provd.services").InvalidParameterError
+        try:
+            with self.plugin._calling(f"configure service set {name!r}", PluginError):
+                self.service.set(name, value)
+        except PluginError as exc:
+            if isinstance(exc.__cause__, KeyError):
+                raise KeyError(name) from None
+            if isinstance(exc.__cause__, invalid):
+                raise ValueError(str(exc.__cause__) or f"invalid value for {name!r}") from None
+            raise
+
+
 class PluginFirmware:
     """A plugin's ``install`` service (FetchfwPluginHelper), used synchronously."""
 
@@ -483,6 +522,12 @@ class LoadedPlugin:
     def services(self) -> dict[str, Any]:
         services = self.obj.services
         return dict(services) if services else {}
+
+    @property
+    def params(self) -> PluginParams | None:
+        """The ``configure`` service, or None when the plugin offers none."""
+        service = self.services.get("configure")
+        return None if service is None else PluginParams(self, service)
 
     @property
     def firmware(self) -> PluginFirmware | None:

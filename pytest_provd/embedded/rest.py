@@ -23,7 +23,13 @@ from typing import Any
 
 from aiohttp import web
 
-from pytest_provd.embedded.app import ParameterError, PluginStateError, ProvdApp, UnknownParameter
+from pytest_provd.embedded.app import (
+    ParameterError,
+    PluginStateError,
+    ProvdApp,
+    UnknownParameter,
+    UnknownTenant,
+)
 from pytest_provd.embedded.configs import ConfigError, NotDeletable, UnknownConfig
 from pytest_provd.embedded.devices import DeviceError, UnknownDevice, norm_ip, norm_mac
 from pytest_provd.embedded.pluginmgr import PluginError
@@ -178,6 +184,8 @@ class RestApi:
             elif exc.status == 405:
                 message = f"method {request.method} not allowed on {request.path}"
             return error_response(exc.status, message)
+        except UnknownTenant as exc:
+            return error_response(401, f"Unauthorized: {exc}")
         except (UnknownConfig, UnknownDevice, UnknownParameter, NotFound) as exc:
             return error_response(404, str(exc))
         except NotDeletable as exc:
@@ -223,6 +231,17 @@ class RestApi:
             raise BadRequest('"id" must be a non-empty string')
         return value
 
+    def tenant(self, request: web.Request) -> str:
+        """The request's tenant: ``Wazo-Tenant``, else the provd's own (401 if unknown)."""
+        return self.app.check_tenant(request.headers.get("Wazo-Tenant"))
+
+    def visible_device(self, request: web.Request, device_id: str) -> JsonDict:
+        """A device of the request's tenant or a tenant below it (404 otherwise, as provd)."""
+        device = self.app.devices.get(device_id)
+        if device.get("tenant_uuid") not in self.app.tenant_tree(self.tenant(request)):
+            raise NotFound(f"no device {device_id!r}")
+        return device
+
     @staticmethod
     def links(request: web.Request, names: list[tuple[str, str]]) -> web.Response:
         base = request.path.rstrip("/")
@@ -265,6 +284,9 @@ class RestApi:
         r.add_get(p + "/pg_mgr/plugins", self.plugins)
         r.add_get(p + "/pg_mgr/plugins/{id}", self.plugin)
         r.add_get(p + "/pg_mgr/plugins/{id}/info", self.plugin_info)
+        r.add_get(p + "/pg_mgr/plugins/{id}/configure", self.pg_params)
+        r.add_get(p + "/pg_mgr/plugins/{id}/configure/{name}", self.pg_param)
+        r.add_put(p + "/pg_mgr/plugins/{id}/configure/{name}", self.set_pg_param)
         r.add_get(p + "/pg_mgr/plugins/{id}/install", self.fw_srv)
         r.add_get(p + "/pg_mgr/plugins/{id}/install/installable", self.fw_installable)
         r.add_get(p + "/pg_mgr/plugins/{id}/install/installed", self.fw_installed)
@@ -298,7 +320,7 @@ class RestApi:
         return json_response({"rest_api": "ok", "plugins_loaded": sorted(self.app.plugins.loaded)})
 
     async def params(self, request: web.Request) -> web.Response:
-        params = self.app.describe_params()
+        params = self.app.describe_params(self.tenant(request))
         for param in params:
             param["links"] = [
                 {"rel": "srv.configure.param", "href": f"{request.path}/{param['id']}"}
@@ -306,14 +328,16 @@ class RestApi:
         return json_response({"params": params})
 
     async def param(self, request: web.Request) -> web.Response:
-        return json_response({"param": {"value": self.app.get_param(request.match_info["name"])}})
+        value = self.app.get_param(request.match_info["name"], self.tenant(request))
+        return json_response({"param": {"value": value}})
 
     async def set_param(self, request: web.Request) -> web.Response:
         param = await self.body(request, "param")
         if not isinstance(param, dict) or "value" not in param:
             raise BadRequest('Wrong information in entity: expected {"param": {"value": ...}}')
-        self.app.get_param(request.match_info["name"])  # 404 first for unknown names
-        await self.run(self.app.set_param, request.match_info["name"], param["value"])
+        tenant = self.tenant(request)
+        self.app.get_param(request.match_info["name"], tenant)  # 404 first for unknown names
+        await self.run(self.app.set_param, request.match_info["name"], param["value"], tenant)
         return no_content()
 
     # devices -----------------------------------------------------------------------------
@@ -328,28 +352,43 @@ class RestApi:
         return self.links(request, names)
 
     async def devices(self, request: web.Request) -> web.Response:
-        return json_response({"devices": find(self.app.devices.all(), request)})
+        tenant = self.tenant(request)
+        recurse = request.query.get("recurse", "false").lower() in ("true", "1", "yes")
+        tenants = self.app.tenant_tree(tenant) if recurse else [tenant]
+        mine = [d for d in self.app.devices.all() if d.get("tenant_uuid") in tenants]
+        return json_response({"devices": find(mine, request)})
 
     async def add_device(self, request: web.Request) -> web.Response:
         device = await self.body(request, "device")
         if not isinstance(device, dict):
             raise BadRequest(f'"device" must be an object, not {type(device).__name__}')
+        device["tenant_uuid"] = self.tenant(request)
         device_id = await self.run(self.app.dev_insert, device)
         location = f"{request.path.rstrip('/')}/{device_id}"
         return json_response({"id": device_id}, 201, {"Location": location})
 
     async def device(self, request: web.Request) -> web.Response:
-        return json_response({"device": self.app.devices.get(request.match_info["id"])})
+        return json_response({"device": self.visible_device(request, request.match_info["id"])})
 
     async def put_device(self, request: web.Request) -> web.Response:
         device = await self.body(request, "device")
         if not isinstance(device, dict):
             raise BadRequest(f'"device" must be an object, not {type(device).__name__}')
-        device["id"] = request.match_info["id"]
+        device_id = request.match_info["id"]
+        device["id"] = device_id
+        tenant = self.tenant(request)
+        old = self.app.devices.get(device_id)
+        if old.get("is_new"):
+            # a device still in the provd's own tenant is taken by the tenant that edits it
+            device["tenant_uuid"] = tenant
+        else:
+            self.visible_device(request, device_id)
+            device["tenant_uuid"] = old.get("tenant_uuid")
         await self.run(self.app.dev_update, device)
         return no_content()
 
     async def delete_device(self, request: web.Request) -> web.Response:
+        self.visible_device(request, request.match_info["id"])
         await self.run(self.app.dev_delete, request.match_info["id"])
         return no_content()
 
@@ -374,12 +413,13 @@ class RestApi:
 
     async def reconfigure(self, request: web.Request) -> web.Response:
         device_id = await self.body_id(request)
+        self.visible_device(request, device_id)
         await self.run(self.app.dev_reconfigure, device_id)
         return no_content()
 
     async def synchronize(self, request: web.Request) -> web.Response:
         device_id = await self.body_id(request)
-        self.app.devices.get(device_id)  # 404 before starting an operation
+        self.visible_device(request, device_id)  # 404 before starting an operation
         location = self.ops.start(request.path, "sync", lambda: self.app.dev_synchronize(device_id))
         return no_content(201, location)
 
@@ -494,7 +534,43 @@ class RestApi:
         names = [("pg.info", "info")]
         if plugin.firmware is not None:
             names.append(("srv.install", "install"))
+        if plugin.params is not None:
+            names.append(("srv.configure", "configure"))
         return self.links(request, names)
+
+    def _params(self, request: web.Request) -> Any:
+        params = self._loaded(request).params
+        if params is None:
+            raise NotFound(f"plugin {request.match_info['id']} has no configure service")
+        return params
+
+    async def pg_params(self, request: web.Request) -> web.Response:
+        params = await self.run(self._params(request).describe)
+        for param in params:
+            href = f"{request.path.rstrip('/')}/{param['id']}"
+            param["links"] = [{"rel": "srv.configure.param", "href": href}]
+        return json_response({"params": params})
+
+    async def pg_param(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        try:
+            value = await self.run(self._params(request).get, name)
+        except KeyError:
+            raise NotFound(f"no parameter {name!r}") from None
+        return json_response({"param": {"value": value}})
+
+    async def set_pg_param(self, request: web.Request) -> web.Response:
+        param = await self.body(request, "param")
+        if not isinstance(param, dict) or "value" not in param:
+            raise BadRequest('Wrong information in entity: expected {"param": {"value": ...}}')
+        name = request.match_info["name"]
+        try:
+            await self.run(self._params(request).set, name, param["value"])
+        except KeyError:
+            raise NotFound(f"no parameter {name!r}") from None
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return no_content()
 
     def _loaded(self, request: web.Request) -> Any:
         plugin = self.app.plugins.loaded.get(request.match_info["id"])
