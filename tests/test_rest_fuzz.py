@@ -41,6 +41,11 @@ ROUTES = [
     ("POST", "/pg_mgr/reload"),
     ("GET", "/pg_mgr/plugins/{id}/install/installable"),
     ("POST", "/pg_mgr/plugins/{id}/install/install"),
+    ("GET", "/pg_mgr/plugins/{id}/configure"),
+    ("GET", "/pg_mgr/plugins/{id}/configure/{id}"),
+    ("PUT", "/pg_mgr/plugins/{id}/configure/{id}"),
+    ("GET", "/configure/provisioning_key"),
+    ("PUT", "/configure/provisioning_key"),
     ("GET", "/operation/{id}"),
     ("DELETE", "/operation/{id}"),
 ]
@@ -63,8 +68,17 @@ ids = st.sampled_from(["base", "nope", "plugin_server", "1", "..", "%2e%2e", "a"
 )
 
 
-def call(base: str, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+tenants = st.sampled_from([None, "7f8e1a3c-0d2b-4c55-9f61-2e4d8b6a0001", "nope", ""]) | st.text(
+    alphabet="abcdef-0123", max_size=40
+)
+
+
+def call(
+    base: str, method: str, path: str, body: bytes | None, tenant: str | None = None
+) -> tuple[int, bytes]:
     req = urllib.request.Request(base + path, data=body, method=method)
+    if tenant is not None:
+        req.add_header("Wazo-Tenant", tenant)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.read()
@@ -77,12 +91,13 @@ FUZZ_RUNS = {"count": 0}
 
 def test_fuzz_every_route(provd: Any) -> None:
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(route=st.sampled_from(ROUTES), ident=ids, body=bodies)
-    def probe(route: tuple[str, str], ident: str, body: bytes) -> None:
+    @given(route=st.sampled_from(ROUTES), ident=ids, body=bodies, tenant=tenants)
+    def probe(route: tuple[str, str], ident: str, body: bytes, tenant: str | None) -> None:
         FUZZ_RUNS["count"] += 1
         method, template = route
         path = template.replace("{id}", urllib.request.quote(ident, safe=""))
-        status, payload = call(provd.rest_url, method, path, body if method != "GET" else None)
+        data = body if method != "GET" else None
+        status, payload = call(provd.rest_url, method, path, data, tenant)
         assert status < 500, (method, path, body, payload)
         assert b"Traceback" not in payload
 
