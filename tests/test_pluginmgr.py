@@ -278,6 +278,34 @@ def test_legacy_import_plugin_loads(tmp_path: Path) -> None:
     assert isinstance(plugin.obj, StandardPlugin)
 
 
+def test_plugin_of_a_second_abstract_plugin_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the real library does to a legacy plugin: its "provd" alias runs abstract_plugin.py
+    # again as provd.abstract_plugin, so the plugin's base is a second AbstractPlugin class.
+    import abc
+    import types
+
+    duplicate = types.ModuleType("provd.abstract_plugin")
+    exec("class AbstractPlugin(metaclass=abc.ABCMeta):\n    pass\n", {"abc": abc}, vars(duplicate))
+    monkeypatch.setitem(__import__("sys").modules, "provd.abstract_plugin", duplicate)
+    write_plugin(tmp_path, "twice-1.0")
+    (tmp_path / "twice-1.0" / "entry.py").write_text(
+        "from provd.abstract_plugin import AbstractPlugin\n"
+        "class Twice(AbstractPlugin):\n"
+        "    IS_PLUGIN = True\n"
+        "    http_service = tftp_service = dhcp_dev_info_extractor = None\n"
+        "    http_dev_info_extractor = tftp_dev_info_extractor = pg_associator = None\n"
+        "    services = {}\n"
+        "    def __init__(self, app, plugin_dir, gen_cfg, spec_cfg):\n"
+        "        self.plugin_dir = plugin_dir\n"
+        "    def close(self):\n"
+        "        pass\n"
+    )
+    plugin = PluginManager(tmp_path, gen_cfg={}).load("twice-1.0")
+    assert type(plugin.obj).__name__ == "Twice"
+
+
 @pytest.mark.parametrize(
     ("key", "value"), [("plugin_iface_version_min", 1.0), ("plugin_iface_version_max", 0.1)]
 )

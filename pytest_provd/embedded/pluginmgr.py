@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import threading
@@ -824,10 +825,20 @@ class PluginManager:
 
     @staticmethod
     def _plugin_class(plugin_id: str, entry: Path, namespace: dict[str, Any]) -> Any:
-        base = provd_module("wazo_provd.abstract_plugin").AbstractPlugin
+        bases = [provd_module("wazo_provd.abstract_plugin").AbstractPlugin]
+        # The real library aliases ``provd`` to ``wazo_provd`` in a way that executes its
+        # files a second time as ``provd.*``: a plugin importing ``provd.plugins`` then
+        # subclasses a second AbstractPlugin, which provd accepts too (LegacyImportPlugin).
+        legacy = sys.modules.get("provd.abstract_plugin")
+        if legacy is not None and getattr(legacy, "AbstractPlugin", None) not in bases:
+            bases.append(legacy.AbstractPlugin)
         # provd takes the first one in namespace order; so do we.
         for obj in namespace.values():
-            if isinstance(obj, type) and issubclass(obj, base) and getattr(obj, "IS_PLUGIN", None):
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, tuple(bases))
+                and getattr(obj, "IS_PLUGIN", None)
+            ):
                 return obj
         raise PluginLoadError(
             plugin_id, "no plugin class (a Plugin subclass with IS_PLUGIN = True)", str(entry)
