@@ -111,6 +111,25 @@ def name_hints(plugin_dir: Path) -> frozenset[str]:
     return frozenset(found)
 
 
+def plugin_models(plugin_dir: Path) -> tuple[str, ...]:
+    """The models of the plugin's capabilities (``Vendor, Model, Version`` keys)."""
+    try:
+        info = json.loads((Path(plugin_dir) / "plugin-info").read_text(encoding="utf-8"))
+        keys = info.get("capabilities", {}) if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return ()
+    models = [str(k).split(",")[1].strip() for k in keys if str(k).count(",") == 2]
+    return tuple(sorted({re.sub(r"\(w\)$", "", m) for m in models}))
+
+
+def _series_members(base: str, pkg: pkgsdb.Package, models: tuple[str, ...]) -> list[str]:
+    """``6863i.st`` ... for a ``*.st`` pattern of a ``6800-fw`` (series) package."""
+    if not base.startswith("*") or "*" in base[1:] or "?" in base:
+        return []
+    series = [t.rstrip("0") for t in re.split(r"[-_.]", pkg.name) if re.fullmatch(r"\d+00", t)]
+    return [m + base[1:] for m in models if any(m.startswith(p) for p in series if p)]
+
+
 def _fit(hint: str, pkg: pkgsdb.Package) -> int:
     """How well a hinted file name fits a package: its version (2), a name token (1)."""
     score = 0
@@ -126,7 +145,9 @@ def _fit(hint: str, pkg: pkgsdb.Package) -> int:
     return score
 
 
-def _member_names(pattern: str, pkg: pkgsdb.Package, hints: frozenset[str]) -> list[str]:
+def _member_names(
+    pattern: str, pkg: pkgsdb.Package, hints: frozenset[str], models: tuple[str, ...] = ()
+) -> list[str]:
     """File names matching a glob pattern, for synthetic archive members."""
     pattern = pattern.replace("**/", "").strip("/")
     folder, _, base = pattern.rpartition("/")
@@ -136,6 +157,9 @@ def _member_names(pattern: str, pkg: pkgsdb.Package, hints: frozenset[str]) -> l
     best = max((score for score, _ in scored), default=0)
     if best > 0:
         return [prefix + h for score, h in scored if score == best]
+    series = _series_members(base, pkg, models)
+    if series:
+        return [prefix + name for name in series]
     name = base.replace("*", stem).replace("?", "x")
     return [prefix + name if name else pkg.name]
 
@@ -147,6 +171,7 @@ def _archive(
     pkg: pkgsdb.Package,
     files: list[str],
     hints: frozenset[str] = frozenset(),
+    models: tuple[str, ...] = (),
 ) -> bytes:
     """A zip or tar.gz holding what the steps reading *node* will look for (recursively)."""
     members: dict[str, bytes] = {}
@@ -160,12 +185,12 @@ def _archive(
             patterns = args
         elif step.command in ("unzip", "untar") and args:
             for name in _member_names(args[0], pkg, frozenset()):
-                members[name] = _archive(step.command, step.dst, recipe, pkg, files, hints)
+                members[name] = _archive(step.command, step.dst, recipe, pkg, files, hints, models)
             continue
         else:
             continue
         for pattern in patterns:
-            for name in _member_names(pattern, pkg, hints):
+            for name in _member_names(pattern, pkg, hints, models):
                 members[name] = synthetic_payload(pkg, name.rsplit("/", 1)[-1])
     if not members:
         members[f"{pkg.name}.bin"] = synthetic_payload(pkg, pkg.name)
@@ -190,6 +215,7 @@ def _synthetic_file(
     file_index: int,
     files: list[str],
     hints: frozenset[str] = frozenset(),
+    models: tuple[str, ...] = (),
 ) -> bytes:
     name = files[file_index]
     for step in recipe.steps:
@@ -199,7 +225,7 @@ def _synthetic_file(
         if not args or not fnmatch.fnmatchcase(name, args[0]):
             continue
         if step.command in ("unzip", "untar"):
-            return _archive(step.command, step.dst, recipe, pkg, files, hints)
+            return _archive(step.command, step.dst, recipe, pkg, files, hints, models)
         if step.command not in _SYNTHETIC_COMMANDS:
             raise SourceError(
                 db.path,
@@ -434,7 +460,15 @@ class FirmwareStore:
                     )
                 report.files.append(FileSource(file_id, name, "cache", str(cached)))
             else:
-                data = _synthetic_file(db, pkg, recipe, index, names, name_hints(self.plugin_dir))
+                data = _synthetic_file(
+                    db,
+                    pkg,
+                    recipe,
+                    index,
+                    names,
+                    name_hints(self.plugin_dir),
+                    plugin_models(self.plugin_dir),
+                )
                 report.files.append(FileSource(file_id, name, "synthetic", "generated"))
             (node_a / name).write_bytes(data)
         return names

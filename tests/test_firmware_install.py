@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -137,3 +138,32 @@ def test_bad_steps_fail_with_section_and_line(
 def test_unknown_package(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"no package \[pkg_nope\]"):
         FirmwareStore(make_plugin(tmp_path)).install("nope")
+
+
+SERIES_DB = """\
+[pkg_6800-fw]
+description: Firmware for the 6800 series
+version: 4.2.0
+files: series-zip
+install: acme-fw
+
+[install_acme-fw]
+a-b: unzip $FILE1
+b-c: include *.st
+
+[file_series-zip]
+url: http://firmware.example.invalid/6800series.zip
+size: 2
+sha1sum: 0
+"""
+
+
+def test_a_series_package_holds_one_member_per_model_of_the_series(tmp_path: Path) -> None:
+    plugin = tmp_path / "plugin"
+    (plugin / "pkgs").mkdir(parents=True)
+    (plugin / "pkgs" / "pkgs.db").write_text(SERIES_DB)
+    caps = {f"Acme, {m}, 4.2.0": {} for m in ("6863i", "6865i", "6920(w)", "6731i")}
+    (plugin / "plugin-info").write_text(json.dumps({"version": "1", "capabilities": caps}))
+    report = FirmwareStore(plugin).install("6800-fw")
+    # 68xx models only: the 6731i and 6920 are not of the 6800 series
+    assert sorted(report.installed) == ["6863i.st", "6865i.st"]
