@@ -4,7 +4,6 @@ plugins' ``configure`` service resources, over the wire against the embedded pro
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from pytest_provd import tree
 from pytest_provd.client import ProvdClient, ProvdClientError
 from pytest_provd.embedded.app import MASTER_TENANT, EmbeddedProvd
 from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+from tests.test_embedded_server import http_get
 
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 SPA = "wazo-cisco-spa-7.5.5"
@@ -113,16 +113,9 @@ def keyed() -> Iterator[EmbeddedProvd]:
         provd.close()
 
 
-def http_get(provd: EmbeddedProvd, path: str) -> tuple[int, bytes]:
+def phone_get(provd: EmbeddedProvd, path: str) -> tuple[int, bytes]:
     agent = "Cisco/SPA504G-7.5.5 (000E08AABB01)(CBT1414001A)"  # the phone identifies itself
-    request = urllib.request.Request(provd.http_url.rstrip("/") + path)
-    request.add_header("User-Agent", agent)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.read()
+    return http_get(provd.http_url.rstrip("/") + path, {"User-Agent": agent})
 
 
 def test_url_key_strategy_serves_only_under_the_tenants_key(keyed: EmbeddedProvd) -> None:
@@ -136,12 +129,12 @@ def test_url_key_strategy_serves_only_under_the_tenants_key(keyed: EmbeddedProvd
     client.set_param("provisioning_key", "cust-key-0001")
     client.reconfigure(device)
     assert client.get_device(device)["configured"] is True
-    status, body = http_get(keyed, "/cust-key-0001/000e08aabb01.xml")
+    status, body = phone_get(keyed, "/cust-key-0001/000e08aabb01.xml")
     assert status == 200
     # the generated URLs carry the key, so the phone's next fetches come back through it
     assert b"/cust-key-0001/" in body
-    assert http_get(keyed, "/000e08aabb01.xml")[0] == 404
-    assert http_get(keyed, "/wrong-key-0001/000e08aabb01.xml")[0] == 404
+    assert phone_get(keyed, "/000e08aabb01.xml")[0] == 404
+    assert phone_get(keyed, "/wrong-key-0001/000e08aabb01.xml")[0] == 404
 
 
 def test_url_key_strategy_is_checked() -> None:
