@@ -257,10 +257,6 @@ def _boot(run: TargetRun, model: str) -> Any:
     return wire.booted[model]
 
 
-def _same_model(booted: str, recorded: str) -> bool:
-    # capabilities name a wired/wireless pair "6920(w)"; the phone reports "6920"
-    return re.sub(r"\(w\)$", "", booted).upper() == recorded.upper()
-
 
 def check_provision(run: TargetRun, model: str) -> list[Problem]:
     """An emulated phone of *model* boots from DHCP and gets the two lines pushed over REST."""
@@ -275,7 +271,8 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
     where = run.target.source_dir or run.target.build_py
     found: list[Problem] = []
     provd_model = (recorded or {}).get("model")
-    if provd_model and not _same_model(model, str(provd_model)):
+    # phone.model, not model: capabilities name a wired/wireless pair "6920(w)"
+    if provd_model and str(provd_model).upper() != phone.model.upper():
         # provd keeps the first model an extractor gave; the plugin then configures the
         # device for that model, whatever the phone says later.
         found.append(
