@@ -10,6 +10,10 @@ and ``Cisco/<model>-<version> (<MAC>)(<serial>)``; Linksys-era devices (SPA9xx, 
 SPA3102, SPA8000) send ``LINKSYS SPA-942`` and ``Linksys/SPA-942-<version> (<serial>)``, as
 the dhcpd classes and the plugin's extractor comments show.  The PAP2T and SPA8800 appear in
 neither: they boot without option 60 and are known by MAC prefix, as Wazo's dhcpd expects.
+
+The ATA190 is provisioned like Cisco's enterprise phones: one ``ATA<MAC>.cnf.xml`` per port over
+TFTP (the second port's MAC is the first one shifted left by one byte, ``:01`` appended), each
+holding one ``<sipLines><line>`` (``name``, ``featureLabel``, ``authPassword``, ``proxy``).
 """
 
 from __future__ import annotations
@@ -76,7 +80,31 @@ class CiscoSpaPhone(Phone):
             return self.http_get(path)
         return self.tftp_get("/" + path.lstrip("/"))
 
+    def _provision_ata(self) -> None:
+        shifted = [*self.mac.split(":")[1:], "01"]
+        for port, mac12 in enumerate((self.mac12, "".join(shifted).upper()), start=1):
+            name = f"ATA{mac12}.cnf.xml"
+            data = self.tftp_get(name)  # no leading slash: the plugin's extractor wants none
+            if data is None:
+                continue
+            root = self.parse_xml(name, data)
+            if root is None:
+                continue
+            for line in root.iter("line"):
+                self.set_line(
+                    port,
+                    username=line.findtext("name"),
+                    display_name=line.findtext("featureLabel"),
+                    password=line.findtext("authPassword"),
+                    registrar=line.findtext("proxy"),
+                )
+        if not self.state.files:
+            self.state.errors.append("no provisioning file could be fetched")
+
     def provision(self) -> None:
+        if self.model.upper().startswith("ATA"):
+            self._provision_ata()
+            return
         queue = ["init.cfg" if self.model.upper() == "PAP2T" else f"spa{self.psn}.cfg"]
         seen: set[str] = set()
         while queue:

@@ -117,7 +117,9 @@ def emulator_vendor(plugin_id: str) -> str | None:
     """Which phone emulator boots the models of *plugin_id* (None: not emulated yet)."""
     if plugin_id.startswith("wazo-snom-"):  # desk phones and DECT bases
         return "snom"
-    if plugin_id.startswith(("wazo-cisco-spa", "wazo-cisco-pap2t", "wazo-linksys")):
+    if plugin_id.startswith(
+        ("wazo-cisco-spa", "wazo-cisco-pap2t", "wazo-cisco-ata190", "wazo-linksys")
+    ):
         return "cisco"
     if plugin_id.startswith(("wazo-aastra", "xivo-aastra")):
         return "aastra"
@@ -255,7 +257,6 @@ def _boot(run: TargetRun, model: str) -> Any:
     recorded = wire.client.find_device(mac=mac)
     wire.booted[model] = (state, raw["sip_lines"], recorded, phone)
     return wire.booted[model]
-
 
 
 def check_provision(run: TargetRun, model: str) -> list[Problem]:

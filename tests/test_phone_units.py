@@ -143,3 +143,27 @@ def test_aastra_5xi_sets_call_themselves_by_their_short_name() -> None:
     assert phone.vendor_class() == "AastraIPPhone57i"
     assert AastraPhone("6757i", "00:08:5d:00:00:01").own_name == "57i"
     assert AastraPhone("6737i", "00:08:5d:00:00:01").own_name == "6737i"
+
+
+def test_ata190_fetches_one_file_per_port() -> None:
+    phone = CiscoSpaPhone("ATA190", "00:0e:08:aa:bb:cc", version="1.2.1")
+    assert phone.vendor_class() == "CISCO ATA190"
+    served = {
+        "ATA000E08AABBCC.cnf.xml": b"<device><sipLines><line><name>alice</name>"
+        b"<featureLabel>Alice</featureLabel><authPassword>a1</authPassword>"
+        b"<proxy>127.0.0.1</proxy></line></sipLines></device>",
+        "ATA0E08AABBCC01.cnf.xml": b"<device><sipLines><line><name>bob</name>"
+        b"<featureLabel>Bob</featureLabel></line></sipLines></device>",
+    }
+    asked: list[str] = []
+
+    def tftp_get(name: str) -> bytes | None:
+        asked.append(name)
+        phone.state.files[name] = served[name]
+        return served[name]
+
+    phone.tftp_get = tftp_get  # type: ignore[method-assign]
+    phone.provision()
+    assert asked == list(served)
+    assert (phone.state.lines[1].username, phone.state.lines[1].registrar) == ("alice", "127.0.0.1")
+    assert (phone.state.lines[2].username, phone.state.lines[2].display_name) == ("bob", "Bob")
