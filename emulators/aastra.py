@@ -32,10 +32,6 @@ class AastraPhone(Phone):
     vendor = "aastra"
     oui = "00:08:5d"
 
-    def __init__(self, model: str, mac: str, **kwargs: Any) -> None:
-        # Capabilities name a wired/wireless pair "6920(w)": boot the wired one.
-        super().__init__(re.sub(r"\(w\)$", "", model), mac, **kwargs)
-
     @property
     def own_name(self) -> str:
         """The name the set calls itself: the 5xi family (6751i-6757i) says ``57i``."""

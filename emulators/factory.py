@@ -8,6 +8,7 @@ from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
 from emulators.phone import Phone
 from emulators.snom import SnomPhone
+from emulators.yealink import YealinkPhone
 
 VENDORS: dict[str, type[Phone]] = {
     "snom": SnomPhone,
@@ -16,6 +17,7 @@ VENDORS: dict[str, type[Phone]] = {
     "linksys": CiscoSpaPhone,
     "aastra": AastraPhone,
     "mitel": AastraPhone,
+    "yealink": YealinkPhone,
 }
 
 

@@ -110,7 +110,8 @@ class Phone:
         http_url: str | None = None,
         tftp_address: tuple[str, int] | None = None,
     ) -> None:
-        self.model = model
+        # Capabilities may name a family "T31(P)(G)(W)" or "6920(w)": boot the base model.
+        self.model = re.sub(r"\([^)]*\)", "", model)
         self.mac = mac.lower()
         self.dhcp_server = dhcp_server
         self.http_url = http_url

@@ -123,6 +123,8 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "cisco"
     if plugin_id.startswith(("wazo-aastra", "xivo-aastra")):
         return "aastra"
+    if plugin_id.startswith(("wazo-yealink", "xivo-yealink")):
+        return "yealink"
     return None
 
 
@@ -215,7 +217,9 @@ def _boot(run: TargetRun, model: str) -> Any:
 
     vendor = emulator_vendor(run.target.plugin_id)
     if vendor is None:
-        pytest.skip(f"no phone emulator for {run.target.plugin_id} yet (snom, cisco-spa, aastra)")
+        pytest.skip(
+            f"no phone emulator for {run.target.plugin_id} yet (snom, cisco-spa, aastra, yealink)"
+        )
     if run.wire is None:
         from pytest_provd.embedded.backends import BackendError, BackendUnavailable
 
@@ -234,7 +238,9 @@ def _boot(run: TargetRun, model: str) -> Any:
     wire = run.wire
     if model in wire.booted:
         return wire.booted[model]
-    mac = next_mac(vendor_oui(vendor, model))
+    key = run.capability_key(model) or ""
+    booted = _model_to_boot(run, model, key)
+    mac = next_mac(vendor_oui(vendor, booted))
     raw = sample_raw_config()
     config_id = wire.client.add_config(
         {"parent_ids": ["base"], "raw_config": {"sip_lines": raw["sip_lines"]}}
@@ -243,11 +249,10 @@ def _boot(run: TargetRun, model: str) -> Any:
     wire.backend.track(mac=mac)
     # Pinned to the target's plugin: on a shared provd another installed plugin may claim it.
     wire.client.add_device({"mac": mac, "config": config_id, "plugin": wire.plugin_id})
-    key = run.capability_key(model) or ""
     firmware = key.split(",")[2].strip() if key.count(",") == 2 else run.target.target_id
     phone = make_phone(
         vendor,
-        model,
+        booted,
         mac,
         dhcp_server=wire.dhcp.address,
         version=older_version(firmware),
@@ -257,6 +262,31 @@ def _boot(run: TargetRun, model: str) -> Any:
     recorded = wire.client.find_device(mac=mac)
     wire.booted[model] = (state, raw["sip_lines"], recorded, phone)
     return wire.booted[model]
+
+
+def model_variants(model: str) -> list[str]:
+    """The models a capability name covers: ``T31(P)(G)`` → ``T31``, ``T31P``, ``T31G``."""
+    base = re.sub(r"\([^)]*\)", "", model)
+    return [base] + [base + suffix for suffix in re.findall(r"\(([^)]*)\)", model)]
+
+
+def _model_to_boot(run: TargetRun, model: str, key: str) -> str:
+    """Of the models a capability name covers, the one the plugin supports best."""
+    variants = model_variants(model)
+    if len(variants) == 1 or key.count(",") != 2:
+        return variants[0]
+    vendor, _, version = (part.strip() for part in key.split(","))
+
+    def support(variant: str) -> int:
+        from pytest_provd.embedded.pluginmgr import PluginError
+
+        info = {"vendor": vendor, "model": variant, "version": version}
+        try:
+            return run.plugin.support(info) or 0
+        except PluginError:  # said by the load and configure items; boot the base model
+            return 0
+
+    return max(variants, key=support)  # the first of equals: the base model
 
 
 def check_provision(run: TargetRun, model: str) -> list[Problem]:
@@ -284,7 +314,10 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
                 f"{phone.vendor_class()!r} and User-Agent {phone.user_agent()!r}",
             )
         )
-    for number in ("1", "2"):
+    caps = run.plugin.info.get("capabilities", {}).get(run.capability_key(model) or "", {})
+    room = caps.get("lines", 2) if isinstance(caps, dict) else 2
+    # A one-line phone (conference phone, ATA port) only has room for line 1.
+    for number in ("1", "2")[: max(1, min(2, int(room)))]:
         pushed = lines[number]
         line = state.lines.get(int(number))
         got = (line.username, line.display_name) if line else None

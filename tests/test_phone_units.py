@@ -67,7 +67,7 @@ def test_recovered_xml_keeps_the_error() -> None:
 
 def test_unknown_vendor_names_the_emulated_ones() -> None:
     with pytest.raises(ValueError, match="emulated: aastra, cisco"):
-        make_phone("yealink", "T46S", "00:15:65:00:00:01")
+        make_phone("polycom", "VVX400", "00:04:f2:00:00:01")
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_unknown_vendor_names_the_emulated_ones() -> None:
 def test_phones_carry_their_vendor_mac_prefix(vendor: str, model: str, oui: str) -> None:
     assert vendor_oui(vendor, model) == oui
     with pytest.raises(ValueError, match="no emulator"):
-        vendor_oui("yealink", "T46S")
+        vendor_oui("polycom", "VVX400")
 
 
 def test_mitel_sets_identify_as_mitel() -> None:
@@ -167,3 +167,40 @@ def test_ata190_fetches_one_file_per_port() -> None:
     assert asked == list(served)
     assert (phone.state.lines[1].username, phone.state.lines[1].registrar) == ("alice", "127.0.0.1")
     assert (phone.state.lines[2].username, phone.state.lines[2].display_name) == ("bob", "Bob")
+
+
+@pytest.mark.parametrize(
+    ("name", "variants"),
+    [
+        ("T46S", ["T46S"]),
+        ("6920(w)", ["6920", "6920w"]),
+        ("T31(P)(G)(W)", ["T31", "T31P", "T31G", "T31W"]),
+    ],
+)
+def test_capability_names_cover_model_variants(name: str, variants: list[str]) -> None:
+    from pytest_provd.gate import model_variants
+
+    assert model_variants(name) == variants
+
+
+def test_yealink_identity_and_config_parsing() -> None:
+    phone = make_phone("yealink", "T54(W)", "00:15:65:aa:bb:cc", version="96.87.0.14")
+    assert phone.model == "T54"
+    assert phone.user_agent() == "Yealink SIP-T54 96.87.0.14 00:15:65:aa:bb:cc"
+    phone._apply(  # type: ignore[attr-defined]
+        "001565aabbcc.cfg",
+        b"#!version:1.0.0.1\n"
+        b"static.firmware.url = http://127.0.0.1:1/firmware/$PN-96.87.0.15.rom\n"
+        b"account.1.label = Alice\n"
+        b"account.1.user_name = alice\n"
+        b"account.2.display_name = %NULL%\n"
+        b"static.network.qos.audiotos 46\n",
+    )
+    assert (phone.state.lines[1].username, phone.state.lines[1].display_name) == ("alice", "Alice")
+    assert phone.state.wellformed_errors == [
+        "001565aabbcc.cfg:6: not 'key = value': 'static.network.qos.audiotos 46'"
+    ]
+    assert phone.firmware_offer() == (
+        "96.87.0.15",
+        "http://127.0.0.1:1/firmware/T54-96.87.0.15.rom",
+    )

@@ -188,3 +188,22 @@ def test_provision_fails_when_provd_records_another_model_than_the_phone(
     result.stdout.fnmatch_lines(
         ["*SPA504G: provd recorded this phone as model 'SPA504', so the plugin configured it*"]
     )
+
+
+def test_yealink_sample_family_boots_and_upgrades(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    extra = Path(__file__).parent / "data" / "extra" / "plugins"
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(extra),
+        "--provd-plugin",
+        "wazo-yealink-v86",
+        "-m",
+        "provd_provision or provd_firmware",
+    )
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(
+        ["wazo-yealink-v86: 5 passed | 2 phones provisioned, 2 firmware upgrades, 2 firmware*"]
+    )

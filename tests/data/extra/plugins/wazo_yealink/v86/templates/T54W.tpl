@@ -1,0 +1,5 @@
+{% extends 'base.tpl' -%}
+
+{% block model_specific_parameters -%}
+gui_lang.url = {{ XX_server_url }}/lang/T54W/000.GUI.English.lang
+{% endblock %}
