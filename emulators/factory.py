@@ -7,6 +7,7 @@ from typing import Any
 from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
 from emulators.phone import Phone
+from emulators.polycom import PolycomPhone
 from emulators.snom import SnomPhone
 from emulators.yealink import YealinkPhone
 
@@ -18,6 +19,7 @@ VENDORS: dict[str, type[Phone]] = {
     "aastra": AastraPhone,
     "mitel": AastraPhone,
     "yealink": YealinkPhone,
+    "polycom": PolycomPhone,
 }
 
 

@@ -125,6 +125,8 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "aastra"
     if plugin_id.startswith(("wazo-yealink", "xivo-yealink")):
         return "yealink"
+    if plugin_id.startswith(("wazo-polycom", "xivo-polycom")):
+        return "polycom"
     return None
 
 
@@ -218,7 +220,8 @@ def _boot(run: TargetRun, model: str) -> Any:
     vendor = emulator_vendor(run.target.plugin_id)
     if vendor is None:
         pytest.skip(
-            f"no phone emulator for {run.target.plugin_id} yet (snom, cisco-spa, aastra, yealink)"
+            f"no phone emulator for {run.target.plugin_id} yet "
+            "(snom, cisco-spa, aastra, yealink, polycom)"
         )
     if run.wire is None:
         from pytest_provd.embedded.backends import BackendError, BackendUnavailable

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from emulators.aastra import AastraPhone
@@ -67,7 +69,7 @@ def test_recovered_xml_keeps_the_error() -> None:
 
 def test_unknown_vendor_names_the_emulated_ones() -> None:
     with pytest.raises(ValueError, match="emulated: aastra, cisco"):
-        make_phone("polycom", "VVX400", "00:04:f2:00:00:01")
+        make_phone("grandstream", "GXP2170", "00:0b:82:00:00:01")
 
 
 @pytest.mark.parametrize(
@@ -83,7 +85,7 @@ def test_unknown_vendor_names_the_emulated_ones() -> None:
 def test_phones_carry_their_vendor_mac_prefix(vendor: str, model: str, oui: str) -> None:
     assert vendor_oui(vendor, model) == oui
     with pytest.raises(ValueError, match="no emulator"):
-        vendor_oui("polycom", "VVX400")
+        vendor_oui("grandstream", "GXP2170")
 
 
 def test_mitel_sets_identify_as_mitel() -> None:
@@ -204,3 +206,44 @@ def test_yealink_identity_and_config_parsing() -> None:
         "96.87.0.15",
         "http://127.0.0.1:1/firmware/T54-96.87.0.15.rom",
     )
+
+
+def test_polycom_reads_config_files_first_listed_wins(tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+    from types import SimpleNamespace
+
+    (tmp_path / "000000000000.cfg").write_text(
+        '<APPLICATION APP_FILE_PATH="sip.ld" '
+        'CONFIG_FILES="[PHONE_MAC_ADDRESS]-user.cfg, phone1.cfg"/>'
+    )
+    (tmp_path / "0004f2aabbcc-user.cfg").write_text(
+        '<polycomConfig reg.1.address="alice" reg.1.displayName="Alice &amp; co"/>'
+    )
+    (tmp_path / "phone1.cfg").write_text(
+        '<polycomConfig><reg reg.1.address="" reg.2.address="bob"/></polycomConfig>'
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        phone = make_phone("polycom", "VVX400", "00:04:f2:aa:bb:cc", version="5.9.1")
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        lease = SimpleNamespace(tftp_server=base + "/000000000000.cfg")
+        phone.http_url = phone.provisioning_server(lease)
+        assert phone.user_agent() == ("FileTransport PolycomVVX-VVX_400-UA/5.9.1 Type/Application")
+        phone.provision()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [f.path for f in phone.state.fetches] == [
+        "/000000000000.cfg",
+        "/0004f2aabbcc-user.cfg",
+        "/phone1.cfg",
+    ]
+    assert (phone.state.lines[1].username, phone.state.lines[1].display_name) == (
+        "alice",
+        "Alice & co",
+    )
+    assert phone.state.lines[2].username == "bob"
