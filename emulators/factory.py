@@ -6,6 +6,7 @@ from typing import Any
 
 from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
+from emulators.grandstream import GrandstreamPhone
 from emulators.phone import Phone
 from emulators.polycom import PolycomPhone
 from emulators.snom import SnomPhone
@@ -20,6 +21,7 @@ VENDORS: dict[str, type[Phone]] = {
     "mitel": AastraPhone,
     "yealink": YealinkPhone,
     "polycom": PolycomPhone,
+    "grandstream": GrandstreamPhone,
 }
 
 

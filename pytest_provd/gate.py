@@ -127,6 +127,8 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "yealink"
     if plugin_id.startswith(("wazo-polycom", "xivo-polycom")):
         return "polycom"
+    if plugin_id.startswith(("wazo-grandstream", "xivo-grandstream")):
+        return "grandstream"
     return None
 
 
@@ -221,7 +223,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     if vendor is None:
         pytest.skip(
             f"no phone emulator for {run.target.plugin_id} yet "
-            "(snom, cisco-spa, aastra, yealink, polycom)"
+            "(snom, cisco-spa, aastra, yealink, polycom, grandstream)"
         )
     if run.wire is None:
         from pytest_provd.embedded.backends import BackendError, BackendUnavailable

@@ -69,7 +69,7 @@ def test_recovered_xml_keeps_the_error() -> None:
 
 def test_unknown_vendor_names_the_emulated_ones() -> None:
     with pytest.raises(ValueError, match="emulated: aastra, cisco"):
-        make_phone("grandstream", "GXP2170", "00:0b:82:00:00:01")
+        make_phone("fanvil", "X4", "0c:38:3e:00:00:01")
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_unknown_vendor_names_the_emulated_ones() -> None:
 def test_phones_carry_their_vendor_mac_prefix(vendor: str, model: str, oui: str) -> None:
     assert vendor_oui(vendor, model) == oui
     with pytest.raises(ValueError, match="no emulator"):
-        vendor_oui("grandstream", "GXP2170")
+        vendor_oui("fanvil", "X4")
 
 
 def test_mitel_sets_identify_as_mitel() -> None:
@@ -247,3 +247,27 @@ def test_polycom_reads_config_files_first_listed_wins(tmp_path: Path) -> None:
         "Alice & co",
     )
     assert phone.state.lines[2].username == "bob"
+
+
+def test_grandstream_reads_p_values_and_named_items() -> None:
+    from lxml import etree
+
+    phone = make_phone("grandstream", "GXP2170", "00:0b:82:aa:bb:cc", version="1.0.11.1")
+    assert phone.user_agent() == "Grandstream Model HW GXP2170 SW 1.0.11.1 DevId 000b82aabbcc"
+    phone._apply_xml(  # type: ignore[attr-defined]
+        etree.fromstring(
+            b"<gs_provision><config version='1'><P35>alice</P35><P3>Alice</P3>"
+            b"<P404>bob</P404><P407>Bob</P407><P1601>1</P1601></config></gs_provision>"
+        )
+    )
+    assert (phone.state.lines[1].username, phone.state.lines[1].display_name) == ("alice", "Alice")
+    assert (phone.state.lines[2].username, phone.state.lines[2].display_name) == ("bob", "Bob")
+    other = make_phone("grandstream", "GRP2612", "00:0b:82:aa:bb:cd", version="1.0.5.1")
+    other._apply_xml(  # type: ignore[attr-defined]
+        etree.fromstring(
+            b"<gs_provision><config version='2'>"
+            b"<item name='account.3.sip.userid'>carol</item>"
+            b"<item name='account.3.name'>Carol</item></config></gs_provision>"
+        )
+    )
+    assert (other.state.lines[3].username, other.state.lines[3].display_name) == ("carol", "Carol")
