@@ -92,7 +92,7 @@ class Phone:
     vendor = "generic"
     # Wazo's dhcpd gives a provisioning server to some phones by MAC prefix alone, and plugin
     # extractors may look at it: each vendor boots with its own OUI (``oui_for``).
-    oui = "00:0b:82"
+    oui = "02:00:00"  # locally administered: no vendor's
     uses_tftp = False  # whether a plain TFTP server name in option 66 is enough
 
     @classmethod

@@ -193,7 +193,7 @@ def make_backend(provd: ProvdSession, plugin_id: str) -> Backend:
 _MAC_COUNTER = itertools.count(1)
 
 
-def next_mac(oui: str = "00:0b:82") -> str:
+def next_mac(oui: str = "02:00:00") -> str:
     """A MAC with prefix *oui* no other phone of this run uses, even across xdist workers."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from emulators.factory import vendor_oui
 from pytest_provd import tree
 from pytest_provd.assertions import assert_line, assert_provisioned, assert_wellformed
 from pytest_provd.client import ProvdClient
@@ -78,8 +79,9 @@ def test_every_sample_model_boots_to_configured(
     model: str,
 ) -> None:
     install(provd, plugin_id, tmp_path)
-    push_config(provd_client, "00:0b:82:00:01:01")
-    phone = make_phone(vendor, model, mac="00:0b:82:00:01:01")
+    mac = vendor_oui(vendor, model) + ":00:01:01"
+    push_config(provd_client, mac)
+    phone = make_phone(vendor, model, mac=mac)
     phone.boot()
     assert_line(phone, 1, username="alice1001", display_name="Alice Liddell")
     assert_line(phone, 2, username="bob1002")
@@ -119,8 +121,9 @@ def test_old_firmware_upgrades_reboots_and_provisions_again(
     installable = provd_client.installable_firmware(plugin_id)
     for pkg_id in installable:
         provd_client.install_firmware(plugin_id, pkg_id)
-    push_config(provd_client, "00:0b:82:00:02:02")
-    phone = make_phone(vendor, model, mac="00:0b:82:00:02:02", version="0.9.0")
+    mac = vendor_oui(vendor, model) + ":00:02:02"
+    push_config(provd_client, mac)
+    phone = make_phone(vendor, model, mac=mac, version="0.9.0")
     state = phone.boot()
     target_version = SAMPLE_TREE.targets[plugin_id].target_id.split("-")[0]
     assert state.flashed and state.flashed[-1].startswith(target_version), state.describe()
