@@ -7,6 +7,7 @@ from typing import Any
 from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
 from emulators.grandstream import GrandstreamPhone
+from emulators.htek import HtekPhone
 from emulators.phone import Phone
 from emulators.polycom import PolycomPhone
 from emulators.snom import SnomPhone
@@ -22,6 +23,7 @@ VENDORS: dict[str, type[Phone]] = {
     "yealink": YealinkPhone,
     "polycom": PolycomPhone,
     "grandstream": GrandstreamPhone,
+    "htek": HtekPhone,
 }
 
 

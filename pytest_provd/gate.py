@@ -129,6 +129,8 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "polycom"
     if plugin_id.startswith(("wazo-grandstream", "xivo-grandstream")):
         return "grandstream"
+    if plugin_id.startswith(("wazo-htek", "xivo-htek")):
+        return "htek"
     return None
 
 
@@ -223,7 +225,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     if vendor is None:
         pytest.skip(
             f"no phone emulator for {run.target.plugin_id} yet "
-            "(snom, cisco-spa, aastra, yealink, polycom, grandstream)"
+            "(snom, cisco-spa, aastra, yealink, polycom, grandstream, htek)"
         )
     if run.wire is None:
         from pytest_provd.embedded.backends import BackendError, BackendUnavailable

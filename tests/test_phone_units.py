@@ -271,3 +271,19 @@ def test_grandstream_reads_p_values_and_named_items() -> None:
         )
     )
     assert (other.state.lines[3].username, other.state.lines[3].display_name) == ("carol", "Carol")
+
+
+def test_htek_reads_named_parameters() -> None:
+    from lxml import etree
+
+    phone = make_phone("htek", "UC903", "00:1f:c1:1c:22:a9", version="2.0.4.2")
+    assert phone.user_agent() == "Htek UC903 2.0.4.2 00:1f:c1:1c:22:a9"
+    phone._apply(  # type: ignore[attr-defined]
+        etree.fromstring(
+            b"<hl_provision><config><P35 para='Account1_SipUserId'>alice</P35>"
+            b"<P3 para='Account1_DispalyName'>Alice</P3>"
+            b"<P735 para='Account2_SipUserId'>bob</P735></config></hl_provision>"
+        )
+    )
+    assert (phone.state.lines[1].username, phone.state.lines[1].display_name) == ("alice", "Alice")
+    assert phone.state.lines[2].username == "bob"

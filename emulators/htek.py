@@ -1,0 +1,58 @@
+"""Htek UC9xx phones: ``P``-value XML with named parameters, over HTTP.
+
+Wazo's dhcpd gives Htek MAC prefixes the provd URL; the phone fetches ``cfg<mac>.xml``
+(``<P35 para="Account1_SipUserId">``).  Lines come from the ``para`` names
+(``Account<n>_SipUserId``, ``_DispalyName`` -- Htek's spelling --, ``_AuthenticatePassword``).
+Identity: ``Htek <model> <version> <mac with colons>``.  Firmware upgrades are not emulated.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulators.phone import Phone
+
+_PARA = re.compile(r"^Account(\d+)_(SipUserId|DispalyName|DisplayName|AuthenticatePassword)$")
+_FIELDS = {
+    "SipUserId": "username",
+    "DispalyName": "display_name",
+    "DisplayName": "display_name",
+    "AuthenticatePassword": "password",
+}
+
+
+class HtekPhone(Phone):
+    """An Htek phone."""
+
+    vendor = "htek"
+    oui = "00:1f:c1"
+
+    def user_agent(self) -> str:
+        return f"Htek {self.model} {self.state.firmware_version} {self.mac}"
+
+    def vendor_class(self) -> str | None:
+        return None
+
+    def provision(self) -> None:
+        name = f"cfg{self.mac12.lower()}.xml"
+        data = self.http_get(name)
+        if data is None:
+            self.state.errors.append(f"{name}: mandatory per-device file not fetched")
+            return
+        root = self.parse_xml(name, data)
+        if root is not None:
+            self._apply(root)
+
+    def _apply(self, root: Any) -> None:
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            para = element.get("para")
+            if not para:
+                continue
+            value = (element.text or "").strip()
+            self.state.settings[para] = value
+            match = _PARA.match(para)
+            if match:
+                self.set_line(int(match.group(1)), **{_FIELDS[match.group(2)]: value})
