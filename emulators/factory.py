@@ -6,6 +6,7 @@ from typing import Any
 
 from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
+from emulators.digium import DigiumPhone
 from emulators.grandstream import GrandstreamPhone
 from emulators.htek import HtekPhone
 from emulators.phone import Phone
@@ -24,6 +25,7 @@ VENDORS: dict[str, type[Phone]] = {
     "polycom": PolycomPhone,
     "grandstream": GrandstreamPhone,
     "htek": HtekPhone,
+    "digium": DigiumPhone,
 }
 
 

@@ -131,6 +131,8 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "grandstream"
     if plugin_id.startswith(("wazo-htek", "xivo-htek")):
         return "htek"
+    if plugin_id.startswith(("wazo-digium", "xivo-digium")):
+        return "digium"
     return None
 
 
@@ -225,7 +227,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     if vendor is None:
         pytest.skip(
             f"no phone emulator for {run.target.plugin_id} yet "
-            "(snom, cisco-spa, aastra, yealink, polycom, grandstream, htek)"
+            "(snom, cisco-spa, aastra, yealink, polycom, grandstream, htek, digium)"
         )
     if run.wire is None:
         from pytest_provd.embedded.backends import BackendError, BackendUnavailable

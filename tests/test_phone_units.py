@@ -287,3 +287,22 @@ def test_htek_reads_named_parameters() -> None:
     )
     assert (phone.state.lines[1].username, phone.state.lines[1].display_name) == ("alice", "Alice")
     assert phone.state.lines[2].username == "bob"
+
+
+def test_digium_identity_and_accounts() -> None:
+    from lxml import etree
+
+    phone = make_phone("digium", "D70", "00:0f:d3:00:00:01", version="1.1.0.0.48178")
+    assert phone.vendor_class() == "digium_D70_1_1_0_0_48178"
+    phone._apply(  # type: ignore[attr-defined]
+        etree.fromstring(
+            b"<config><setting id='locale' value='fr'/><accounts>"
+            b"<account index='0' username='alice' password='p' line_label='Alice'/>"
+            b"<account index='1' username='bob' line_label='Bob'/>"
+            b"<account index='x'/></accounts></config>"
+        )
+    )
+    assert (phone.state.lines[1].username, phone.state.lines[1].display_name) == ("alice", "Alice")
+    assert phone.state.lines[2].username == "bob"
+    assert phone.state.settings["locale"] == "fr"
+    assert phone.state.errors == ["account without a numeric index: 'x'"]
