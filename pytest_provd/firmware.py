@@ -36,6 +36,7 @@ from typing import Any
 
 from pytest_provd import pkgsdb
 from pytest_provd.problems import SourceError
+from pytest_provd.tree import model_variants
 
 FIRMWARE_DIR_ENV = "PYTEST_PROVD_FIRMWARE_DIR"
 MARKER = b"pytest-provd synthetic firmware"
@@ -118,8 +119,8 @@ def plugin_models(plugin_dir: Path) -> tuple[str, ...]:
         keys = info.get("capabilities", {}) if isinstance(info, dict) else {}
     except (OSError, ValueError):
         return ()
-    models = [str(k).split(",")[1].strip() for k in keys if str(k).count(",") == 2]
-    return tuple(sorted({re.sub(r"\(w\)$", "", m) for m in models}))
+    names = [str(k).split(",")[1].strip() for k in keys if str(k).count(",") == 2]
+    return tuple(sorted({variant for name in names for variant in model_variants(name)}))
 
 
 def _series_members(base: str, pkg: pkgsdb.Package, models: tuple[str, ...]) -> list[str]:

@@ -273,15 +273,9 @@ def _boot(run: TargetRun, model: str) -> Any:
     return wire.booted[model]
 
 
-def model_variants(model: str) -> list[str]:
-    """The models a capability name covers: ``T31(P)(G)`` → ``T31``, ``T31P``, ``T31G``."""
-    base = re.sub(r"\([^)]*\)", "", model)
-    return [base] + [base + suffix for suffix in re.findall(r"\(([^)]*)\)", model)]
-
-
 def _model_to_boot(run: TargetRun, model: str, key: str) -> str:
     """Of the models a capability name covers, the one the plugin supports best."""
-    variants = model_variants(model)
+    variants = tree.model_variants(model)
     if len(variants) == 1 or key.count(",") != 2:
         return variants[0]
     vendor, _, version = (part.strip() for part in key.split(","))

@@ -17,6 +17,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -435,6 +436,12 @@ def tool_path_prefix() -> list[str]:
 
 
 # --- packaging ----------------------------------------------------------------------------
+
+
+def model_variants(model: str) -> list[str]:
+    """The models a capability name covers: ``T31(P)(G)`` → ``T31``, ``T31P``, ``T31G``."""
+    base = re.sub(r"\([^)]*\)", "", model)
+    return [base] + [base + suffix for suffix in re.findall(r"\(([^)]*)\)", model)]
 
 
 def read_plugin_info(plugin_dir: Path) -> dict[str, Any]:
