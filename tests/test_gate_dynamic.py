@@ -125,3 +125,10 @@ def test_check_urls_downloads_and_compares(pytester: pytest.Pytester, tiny: Path
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_verbose_output_keeps_the_ids(pytester: pytest.Pytester, tiny: Path) -> None:
+    # pytest -v would print "acme-phone-1::0::build" for a domain that ends the node id
+    result = run(pytester, "-m", "provd_static", "-v")
+    result.stdout.fnmatch_lines(["acme-phone-1.0::build PASSED*"])
+    assert "acme-phone-1::0" not in result.stdout.str()
