@@ -72,17 +72,8 @@ class AastraPhone(Phone):
             self.state.errors.append(f"{self.mac12}.cfg: mandatory per-device file not fetched")
 
     def _apply(self, name: str, data: bytes) -> None:
-        for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            key, sep, value = text.partition(":")
-            if not sep:
-                self.state.wellformed_errors.append(
-                    f"{name}:{number}: not 'key: value': {text[:60]!r}"
-                )
-                continue
-            key, value = key.strip().lower(), value.strip()
+        for raw_key, value in self.key_values(name, data, ":"):
+            key = raw_key.lower()
             self.state.settings[key] = value
             match = _LINE.match(key)
             if match:

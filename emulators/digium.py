@@ -27,12 +27,7 @@ class DigiumPhone(Phone):
         return f"digium_{self.model}_{version}"
 
     def provision(self) -> None:
-        name = f"{self.mac12.lower()}.cfg"
-        data = self.http_get(name)
-        if data is None:
-            self.state.errors.append(f"{name}: mandatory per-device file not fetched")
-            return
-        root = self.parse_xml(name, data)
+        root = self.fetch_xml(f"{self.mac12.lower()}.cfg", mandatory=True)
         if root is not None:
             self._apply(root)
 

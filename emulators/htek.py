@@ -35,12 +35,7 @@ class HtekPhone(Phone):
         return None
 
     def provision(self) -> None:
-        name = f"cfg{self.mac12.lower()}.xml"
-        data = self.http_get(name)
-        if data is None:
-            self.state.errors.append(f"{name}: mandatory per-device file not fetched")
-            return
-        root = self.parse_xml(name, data)
+        root = self.fetch_xml(f"cfg{self.mac12.lower()}.xml", mandatory=True)
         if root is not None:
             self._apply(root)
 

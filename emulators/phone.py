@@ -14,6 +14,7 @@ import http.client
 import io
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -271,6 +272,31 @@ class Phone:
             self.state.wellformed_errors.append(f"{name}:{exc.lineno}: {exc.msg}")
             parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
             return etree.fromstring(data, parser)
+
+    def key_values(self, name: str, data: bytes, sep: str) -> Iterator[tuple[str, str]]:
+        """``(key, value)`` of a ``key<sep>value`` text file; blank and ``#`` lines skipped,
+        any other line recorded as a well-formedness error with file and line."""
+        for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            key, found, value = text.partition(sep)
+            if not found:
+                shown = f"key{sep} value" if sep == ":" else f"key {sep} value"
+                self.state.wellformed_errors.append(
+                    f"{name}:{number}: not '{shown}': {text[:60]!r}"
+                )
+                continue
+            yield key.strip(), value.strip()
+
+    def fetch_xml(self, name: str, *, mandatory: bool = False) -> Any:
+        """GET and parse *name* (recovering, errors kept); None when not served."""
+        data = self.http_get(name)
+        if data is None:
+            if mandatory:
+                self.state.errors.append(f"{name}: mandatory per-device file not fetched")
+            return None
+        return self.parse_xml(name, data)
 
     def set_line(self, number: int, **values: str | None) -> None:
         """Record line settings."""

@@ -64,9 +64,8 @@ class PolycomPhone(Phone):
         master = None
         names = [self._master_name] if self._master_name else [f"{mac}.cfg", "000000000000.cfg"]
         for name in names:
-            data = self.http_get(name)
-            if data is not None:
-                master = self.parse_xml(name, data)
+            master = self.fetch_xml(name)
+            if master is not None:
                 break
         if master is None:
             self.state.errors.append("no master configuration file could be fetched")
@@ -78,13 +77,11 @@ class PolycomPhone(Phone):
             name = raw.strip().replace("[PHONE_MAC_ADDRESS]", mac)
             if not name:
                 continue
-            data = self.http_get(name)
-            if data is None:
+            root = self.fetch_xml(name)
+            if root is None:
                 self.state.errors.append(f"{name}: listed in CONFIG_FILES but not served")
                 continue
-            root = self.parse_xml(name, data)
-            if root is not None:
-                self._apply(root, seen)
+            self._apply(root, seen)
         if f"{mac}-user.cfg" not in self.state.files:
             self.state.errors.append(f"{mac}-user.cfg: mandatory per-device file not fetched")
 

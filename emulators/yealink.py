@@ -51,17 +51,7 @@ class YealinkPhone(Phone):
 
     def _apply(self, name: str, data: bytes) -> None:
         labels: dict[int, str] = {}
-        for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            key, sep, value = text.partition("=")
-            if not sep:
-                self.state.wellformed_errors.append(
-                    f"{name}:{number}: not 'key = value': {text[:60]!r}"
-                )
-                continue
-            key, value = key.strip(), value.strip()
+        for key, value in self.key_values(name, data, "="):
             if value == "%NULL%":  # Yealink's "reset to default"
                 value = ""
             self.state.settings[key] = value
