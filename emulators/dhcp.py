@@ -277,7 +277,7 @@ class VendorClass:
     """A ``class`` of the dhcpd configuration."""
 
     name: str
-    matches: list[tuple[str, int, str]]  # (kind, length, text): "eq" or "prefix"
+    matches: list[tuple[str, int, str]]  # (kind, length, text): "eq", "prefix" or "suffix"
     options: dict[str, str]
     source: str
 
@@ -287,6 +287,8 @@ class VendorClass:
             if kind == "eq" and vendor_class == text:
                 return True
             if kind == "prefix" and vendor_class[:length] == text:
+                return True
+            if kind == "suffix" and vendor_class[-length:] == text:
                 return True
         return False
 
@@ -372,6 +374,20 @@ _SUBSTR = re.compile(
     r'substring\s*\(\s*option\s+vendor-class-identifier\s*,\s*0\s*,\s*(\d+)\s*\)\s*=\s*"([^"]*)"'
 )
 _EQ = re.compile(r'option\s+vendor-class-identifier\s*=\s*"([^"]*)"')
+_SUFFIX = re.compile(
+    r'suffix\s*\(\s*option\s+vendor-class-identifier\s*,\s*(\d+)\s*\)\s*=\s*"([^"]*)"'
+)
+
+
+def _unescape(text: str) -> str:
+    """dhcpd string escapes: ``\\x00`` (Cisco's trailing NUL), ``\\"`` and ``\\\\``."""
+    return re.sub(
+        r"\\(x[0-9a-fA-F]{2}|.)",
+        lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1)[0] == "x" else m.group(1),
+        text,
+    )
+
+
 _OPT = re.compile(r"^\s*(?:option\s+)?([\w.-]+)\s*=?\s*(.+?);\s*$")
 
 
@@ -418,9 +434,10 @@ class DhcpConfig:
             body = text[match.end() : i - 1]
             line = text.count("\n", 0, match.start()) + 1
             matches: list[tuple[str, int, str]] = [
-                ("prefix", int(n), s) for n, s in _SUBSTR.findall(body)
+                ("prefix", int(n), _unescape(s)) for n, s in _SUBSTR.findall(body)
             ]
-            matches += [("eq", 0, s) for s in _EQ.findall(body)]
+            matches += [("suffix", int(n), _unescape(s)) for n, s in _SUFFIX.findall(body)]
+            matches += [("eq", 0, _unescape(s)) for s in _EQ.findall(body)]
             options: dict[str, str] = {}
             for start, end, group_opts in groups:
                 if start < match.start() < end:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.aastra import AastraPhone
+from emulators.cisco_sccp import CiscoSccpPhone
 from emulators.cisco_spa import CiscoSpaPhone
 from emulators.digium import DigiumPhone
 from emulators.grandstream import GrandstreamPhone
@@ -26,6 +27,7 @@ VENDORS: dict[str, type[Phone]] = {
     "grandstream": GrandstreamPhone,
     "htek": HtekPhone,
     "digium": DigiumPhone,
+    "cisco-sccp": CiscoSccpPhone,
 }
 
 

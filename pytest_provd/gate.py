@@ -133,6 +133,8 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "htek"
     if plugin_id.startswith(("wazo-digium", "xivo-digium")):
         return "digium"
+    if plugin_id.startswith(("wazo-cisco-sccp", "xivo-cisco-sccp")):
+        return "cisco-sccp"
     return None
 
 
@@ -227,7 +229,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     if vendor is None:
         pytest.skip(
             f"no phone emulator for {run.target.plugin_id} yet "
-            "(snom, cisco-spa, aastra, yealink, polycom, grandstream, htek, digium)"
+            "(snom, cisco-spa, cisco-sccp, aastra, yealink, polycom, grandstream, htek, digium)"
         )
     if run.wire is None:
         from pytest_provd.embedded.backends import BackendError, BackendUnavailable
@@ -251,9 +253,10 @@ def _boot(run: TargetRun, model: str) -> Any:
     booted = _model_to_boot(run, model, key)
     mac = next_mac(vendor_oui(vendor, booted))
     raw = sample_raw_config()
-    config_id = wire.client.add_config(
-        {"parent_ids": ["base"], "raw_config": {"sip_lines": raw["sip_lines"]}}
-    )
+    pushed: dict[str, Any] = {"sip_lines": raw["sip_lines"]}
+    if _protocol_of(run, model) == "sccp":
+        pushed["sccp_call_managers"] = {"1": {"ip": SCCP_CALL_MANAGER, "port": 2000}}
+    config_id = wire.client.add_config({"parent_ids": ["base"], "raw_config": pushed})
     wire.backend.track(config_id=config_id)
     wire.backend.track(mac=mac)
     # Pinned to the target's plugin: on a shared provd another installed plugin may claim it.
@@ -269,7 +272,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     )
     state = phone.boot()
     recorded = wire.client.find_device(mac=mac)
-    wire.booted[model] = (state, raw["sip_lines"], recorded, phone)
+    wire.booted[model] = (state, pushed, recorded, phone)
     return wire.booted[model]
 
 
@@ -292,16 +295,29 @@ def _model_to_boot(run: TargetRun, model: str, key: str) -> str:
     return max(variants, key=support)  # the first of equals: the base model
 
 
+SCCP_CALL_MANAGER = "127.0.0.9"
+"""The call manager pushed to SCCP phones (they take their lines from it, not from files)."""
+
+
+def _protocol_of(run: TargetRun, model: str) -> str:
+    # A model without a capability (a defect the models[] item reports) takes the family's.
+    default = "sccp" if emulator_vendor(run.target.plugin_id) == "cisco-sccp" else "sip"
+    caps = run.plugin.info.get("capabilities", {}).get(run.capability_key(model) or "", {})
+    return str(caps.get("protocol", default)).lower() if isinstance(caps, dict) else default
+
+
 def check_provision(run: TargetRun, model: str) -> list[Problem]:
-    """An emulated phone of *model* boots from DHCP and gets the two lines pushed over REST."""
+    """An emulated phone of *model* boots from DHCP and gets the two lines pushed over REST
+    (SCCP phones: the call manager pushed over REST)."""
     problems = run.load()
     if problems:
         return problems
     try:
-        state, lines, recorded, phone = _boot(run, model)
+        state, pushed_config, recorded, phone = _boot(run, model)
     except WireSetupError as exc:
         return [Problem(run.target.source_dir or run.target.build_py, str(exc))]
-    record_facts(phones=1 if state.provisioned else 0, flashed=len(state.flashed))
+    provisioned = state.provisioned or state.settings.get("call_manager.1") == SCCP_CALL_MANAGER
+    record_facts(phones=1 if provisioned else 0, flashed=len(state.flashed))
     where = run.target.source_dir or run.target.build_py
     found: list[Problem] = []
     provd_model = (recorded or {}).get("model")
@@ -317,6 +333,18 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
                 f"{phone.vendor_class()!r} and User-Agent {phone.user_agent()!r}",
             )
         )
+    if _protocol_of(run, model) == "sccp":
+        got_manager = state.settings.get("call_manager.1")
+        if got_manager != SCCP_CALL_MANAGER:
+            found.append(
+                Problem(
+                    where,
+                    f"{model}: call manager 1 is {got_manager!r}, pushed "
+                    f"{SCCP_CALL_MANAGER!r}\n{state.describe()}",
+                )
+            )
+        return found
+    lines = pushed_config["sip_lines"]
     caps = run.plugin.info.get("capabilities", {}).get(run.capability_key(model) or "", {})
     room = caps.get("lines", 2) if isinstance(caps, dict) else 2
     # A one-line phone (conference phone, ATA port) only has room for line 1.

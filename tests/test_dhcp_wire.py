@@ -143,6 +143,21 @@ def test_subclass_conditions(condition: str, vendor_class: str | None, holds: bo
     assert evaluate_condition(condition, vendor_class) is holds
 
 
+def test_suffix_matches_and_escapes(tmp_path: Path) -> None:
+    conf = tmp_path / "cisco.conf"
+    conf.write_text(
+        'class "CiscoCP-7941G" {\n'
+        '    match if suffix(option vendor-class-identifier, 9) = "CP-7941G\\x00";\n'
+        '    option tftp-server-name = "tftp.example";\n'
+        "}\n"
+    )
+    config = DhcpConfig.parse(conf)
+    assert not config.warnings
+    matched = config.matched_class("Cisco Systems, Inc. IP Phone CP-7941G\x00")
+    assert matched is not None and matched.name == "CiscoCP-7941G"
+    assert config.matched_class("Cisco Systems, Inc. IP Phone CP-7941G") is None
+
+
 def test_unknown_condition_is_a_warning_naming_file_and_line(tmp_path: Path) -> None:
     conf = tmp_path / "odd.conf"
     conf.write_text(

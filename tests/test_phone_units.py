@@ -306,3 +306,22 @@ def test_digium_identity_and_accounts() -> None:
     assert phone.state.lines[2].username == "bob"
     assert phone.state.settings["locale"] == "fr"
     assert phone.state.errors == ["account without a numeric index: 'x'"]
+
+
+def test_cisco_sccp_records_the_call_managers_in_priority_order() -> None:
+    from lxml import etree
+
+    phone = make_phone("cisco-sccp", "7941G", "00:1b:54:aa:bb:cc", version="9.4.2")
+    assert phone.vendor_class() == "Cisco Systems, Inc. IP Phone CP-7941G\x00"
+    phone._apply(  # type: ignore[attr-defined]
+        etree.fromstring(
+            b"<device><devicePool><callManagerGroup><members>"
+            b"<member priority='1'><callManager><processNodeName>10.9.9.9</processNodeName>"
+            b"</callManager></member>"
+            b"<member priority='0'><callManager><processNodeName>127.0.0.9</processNodeName>"
+            b"</callManager></member>"
+            b"</members></callManagerGroup></devicePool></device>"
+        )
+    )
+    assert phone.state.settings["call_manager.1"] == "127.0.0.9"
+    assert phone.state.settings["call_manager.2"] == "10.9.9.9"
