@@ -5,6 +5,11 @@ as real phones send it) → every ``Profile_Rule*`` (``$MA``, ``$MAU``, ``$PSN``
 lines from ``User_ID_n_``, ``Password_n_``, ``Display_Name_n_``, ``Proxy_n_``; ``Upgrade_Rule``
 names the firmware image.
 
+Multiplatform (3PCC) 68xx/78xx/88xx phones speak the same profile grammar: option 60
+``CP-8841-3PCC`` (NUL-terminated), first file ``8841-3PCC.xml``, User-Agent
+``Cisco-CP-8841-3PCC/<version> (<MAC>)``; the ATA191/192 on it ask for ``ata191.cfg`` with
+option 60 ``CISCO ATA191-MPP``.
+
 Identity by era: Cisco 7.x phones and the SPA1xx ATAs send ``Cisco SPA504G`` / ``CISCO SPA112``
 and ``Cisco/<model>-<version> (<MAC>)(<serial>)``; Linksys-era devices (SPA9xx, SPA2102,
 SPA3102, SPA8000) send ``LINKSYS SPA-942`` and ``Linksys/SPA-942-<version> (<serial>)``, as
@@ -32,9 +37,21 @@ class CiscoSpaPhone(Phone):
     uses_tftp = True
 
     @property
+    def mpp(self) -> bool:
+        """A 68xx/78xx/88xx on Multiplatform (3PCC) firmware: the SPA profile grammar."""
+        return bool(re.fullmatch(r"\d{4}", self.model))
+
+    @property
+    def mpp_ata(self) -> bool:
+        """An ATA191/ATA192 on Multiplatform firmware (``ata$PSN.cfg`` flat profiles)."""
+        return self.model.upper() in ("ATA191", "ATA192")
+
+    @property
     def psn(self) -> str:
-        """Product serial name: the model without its ``SPA`` prefix."""
-        return re.sub(r"^SPA", "", self.model, flags=re.IGNORECASE)
+        """Product serial name: the model without its ``SPA`` prefix (``8841-3PCC`` on MPP)."""
+        if self.mpp:
+            return f"{self.model}-3PCC"
+        return re.sub(r"^(SPA|ATA)", "", self.model, flags=re.IGNORECASE)
 
     @property
     def linksys_era(self) -> bool:
@@ -47,12 +64,20 @@ class CiscoSpaPhone(Phone):
         return re.sub(r"^SPA(?=9\d\d$|[23]102$)", "SPA-", model)
 
     def user_agent(self) -> str:
+        if self.mpp_ata:
+            return f"Cisco/{self.model}-MPP-{self.state.firmware_version} (CBT1414001A)"
+        if self.mpp:
+            return f"Cisco-CP-{self.psn}/{self.state.firmware_version} ({self.mac12})"
         if self.linksys_era:
             return f"Linksys/{self._linksys_model()}-{self.state.firmware_version} (4MM00F903042)"
         return f"Cisco/{self.model}-{self.state.firmware_version} ({self.mac12})(CBT1414001A)"
 
     def vendor_class(self) -> str | None:
         model = self.model.upper()
+        if self.mpp:
+            return f"CP-{self.psn}\x00"
+        if self.mpp_ata:
+            return f"CISCO {self.model}-MPP"
         if model in ("PAP2T", "SPA8800"):
             return None
         if self.linksys_era:
@@ -63,9 +88,11 @@ class CiscoSpaPhone(Phone):
 
     def provisioning_server(self, lease: Any) -> str | None:
         value = lease.tftp_server
-        if value and value.startswith("http"):
-            return str(value.rsplit("/", 1)[0] + "/")
-        return None
+        if not value or not value.startswith("http"):
+            return None
+        # "http://provd:8667/spa$PSN.cfg" names the profile; "http://provd:8667" only the server
+        head, _, last = str(value).rstrip("/").rpartition("/")
+        return (head if "." in last and "//" in head else str(value).rstrip("/")) + "/"
 
     def _expand(self, rule: str) -> str:
         rule = re.sub(r"^\[[^\]]*\]\s*", "", rule.strip())  # drop "[--key ...]" options
@@ -102,10 +129,18 @@ class CiscoSpaPhone(Phone):
             self.state.errors.append("no provisioning file could be fetched")
 
     def provision(self) -> None:
-        if self.model.upper().startswith("ATA"):
+        if self.model.upper().startswith("ATA") and not self.mpp_ata:
             self._provision_ata()
             return
-        queue = ["init.cfg" if self.model.upper() == "PAP2T" else f"spa{self.psn}.cfg"]
+        if self.mpp:
+            first = f"{self.psn}.xml"
+        elif self.mpp_ata:
+            first = f"ata{self.psn}.cfg"
+        elif self.model.upper() == "PAP2T":
+            first = "init.cfg"
+        else:
+            first = f"spa{self.psn}.cfg"
+        queue = [first]
         seen: set[str] = set()
         while queue:
             path = queue.pop(0)

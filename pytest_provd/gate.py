@@ -119,7 +119,7 @@ def emulator_vendor(plugin_id: str) -> str | None:
         return "snom"
     if plugin_id.startswith(
         ("wazo-cisco-spa", "wazo-cisco-pap2t", "wazo-cisco-ata190", "wazo-linksys")
-    ):
+    ) or re.match(r"wazo-cisco-sip-1\d\.", plugin_id):  # 11.x/12.x: Multiplatform firmware
         return "cisco"
     if plugin_id.startswith(("wazo-aastra", "xivo-aastra")):
         return "aastra"

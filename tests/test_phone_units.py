@@ -325,3 +325,18 @@ def test_cisco_sccp_records_the_call_managers_in_priority_order() -> None:
     )
     assert phone.state.settings["call_manager.1"] == "127.0.0.9"
     assert phone.state.settings["call_manager.2"] == "10.9.9.9"
+
+
+def test_cisco_multiplatform_identity_and_server_address() -> None:
+    from types import SimpleNamespace
+
+    phone = CiscoSpaPhone("8841", "00:0e:08:aa:bb:cc", version="12.0.1")
+    assert phone.vendor_class() == "CP-8841-3PCC\x00"
+    assert phone.user_agent() == "Cisco-CP-8841-3PCC/12.0.1 (000E08AABBCC)"
+    ata = CiscoSpaPhone("ATA191", "00:0e:08:aa:bb:cd", version="11.1.0")
+    assert (ata.vendor_class(), ata.psn) == ("CISCO ATA191-MPP", "191")
+    # option 66 may name the profile file or only the server
+    named = SimpleNamespace(tftp_server="http://127.0.0.1:8667/spa$PSN.cfg")
+    bare = SimpleNamespace(tftp_server="http://127.0.0.1:8667")
+    assert phone.provisioning_server(named) == "http://127.0.0.1:8667/"
+    assert phone.provisioning_server(bare) == "http://127.0.0.1:8667/"
