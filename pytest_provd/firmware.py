@@ -352,6 +352,13 @@ class FirmwareStore:
         self.tftpboot = self.plugin_dir / "var" / "tftpboot"
         self.state_dir = self.plugin_dir / "var" / "installed"
         self.reports: dict[str, InstallReport] = {}
+        self._names: tuple[frozenset[str], tuple[str, ...]] | None = None
+
+    def _naming(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Template file names and models that name synthetic members (read once)."""
+        if self._names is None:
+            self._names = (name_hints(self.plugin_dir), plugin_models(self.plugin_dir))
+        return self._names
 
     def db(self) -> pkgsdb.PkgsDb:
         """The plugin's parsed pkgs.db (an empty one when the plugin has none)."""
@@ -467,8 +474,7 @@ class FirmwareStore:
                     recipe,
                     index,
                     names,
-                    name_hints(self.plugin_dir),
-                    plugin_models(self.plugin_dir),
+                    *self._naming(),
                 )
                 report.files.append(FileSource(file_id, name, "synthetic", "generated"))
             (node_a / name).write_bytes(data)
