@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pytest_provd.client import ProvdClient  # noqa: E402
-from pytest_provd.embedded.app import EmbeddedProvd  # noqa: E402
+from pytest_provd.provd.domain.app import EmbeddedProvd  # noqa: E402
 
 
 def cold_start() -> float:
@@ -51,7 +51,7 @@ def boot_many(count: int, threads: int) -> None:
     from emulators.dhcp import DhcpConfig, DhcpServer
     from emulators.snom import SnomPhone
     from pytest_provd import tree
-    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
     target = tree.discover(ROOT / "tests/data/current/plugins").targets["wazo-snom-10.1.215.13"]
     with tempfile.TemporaryDirectory() as tmp, EmbeddedProvd() as provd:

@@ -89,7 +89,7 @@ class AastraPhone(Phone):
         data = self.http_get(name)
         if data is None:
             return None
-        from pytest_provd.firmware import MARKER
+        from pytest_provd.firmware.store import MARKER
 
         found = re.match(re.escape(MARKER) + rb": \S+ version (\S+)", data)
         return (found.group(1).decode(), name) if found else None

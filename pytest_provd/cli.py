@@ -58,7 +58,7 @@ def _cmd_package(args: argparse.Namespace) -> int:
 
 
 def _cmd_promote_check(args: argparse.Namespace) -> int:
-    from pytest_provd.promotion import check_promotion
+    from pytest_provd.tree.promotion import check_promotion
 
     archive = Path(args.archive) if args.archive else None
     problems = check_promotion(Path(args.stable), Path(args.testing), archive)

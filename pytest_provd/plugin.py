@@ -1,8 +1,8 @@
 """pytest entry point of pytest-provd: options, hooks and fixtures (wiring only).
 
-The work lives elsewhere: :mod:`pytest_provd.tree` (plugin trees and builds),
+The work lives elsewhere: :mod:`pytest_provd.tree.model` (plugin trees and builds),
 :mod:`pytest_provd.checks` (static rules), :mod:`pytest_provd.suite` (the generated suite),
-:mod:`pytest_provd.embedded` (the provd server), :mod:`emulators` (phones and DHCP).
+:mod:`pytest_provd.provd` (the provd server), :mod:`emulators` (phones and DHCP).
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from typing import Any, Literal
 
 import pytest
 
-# The dynamic tiers register their item planners on import.
-from pytest_provd import gate
 from pytest_provd.fixtures.phones import dhcp_server, make_phone
 from pytest_provd.fixtures.provd import provd, provd_client, provd_factory, provd_server
 from pytest_provd.problems import SourceError
-from pytest_provd.reporting import ProvdReporter
+from pytest_provd.report.reporter import ProvdReporter
 from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
 from pytest_provd.suite import TIERS, iter_collectors
+
+# The dynamic tiers register their item planners on import.
+from pytest_provd.tiers import gate
 
 IniType = Literal["string", "args", "bool"] | None
 FIXTURES = (provd, provd_client, provd_factory, provd_server, dhcp_server, make_phone)

@@ -28,7 +28,7 @@ def serve(
     duration: float | None = None,
 ) -> int:
     """Run until Ctrl-C (or *duration* seconds); returns an exit status."""
-    from pytest_provd.embedded.app import EmbeddedProvd
+    from pytest_provd.provd.domain.app import EmbeddedProvd
 
     if bind != "127.0.0.1":
         print(
@@ -69,8 +69,8 @@ def serve(
 
 
 def _install(provd: object, target: tree.Target, tmp: Path) -> None:
-    from pytest_provd.embedded.app import EmbeddedProvd
-    from pytest_provd.embedded.pluginmgr import PluginError
+    from pytest_provd.provd.domain.app import EmbeddedProvd
+    from pytest_provd.provd.plugins.manager import PluginError
 
     assert isinstance(provd, EmbeddedProvd)
     try:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_provd import tree as tree_mod
-from pytest_provd.golden import GoldenStore
+from pytest_provd.report.golden import GoldenStore
 
 if TYPE_CHECKING:
-    from pytest_provd.firmware_proxy import FirmwareProxy
+    from pytest_provd.firmware.proxy import FirmwareProxy
 
 BACKENDS = ("embedded", "real", "url")
 
@@ -87,7 +87,7 @@ def read_options(config: pytest.Config) -> ProvdOptions:
         if not 0 < opts.tftp_port < 65536:
             raise pytest.UsageError(f"--provd-tftp-port: {tftp_port} is not a port")
     if backend == "url":
-        from pytest_provd.embedded.backends import is_loopback_url
+        from pytest_provd.backends.base import is_loopback_url
 
         if not opts.url:
             raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
@@ -109,7 +109,7 @@ def read_options(config: pytest.Config) -> ProvdOptions:
         if not opts.firmware_dir.is_dir():
             raise pytest.UsageError(f"--provd-firmware-dir: {opts.firmware_dir} is not a directory")
         # Plugin code builds its firmware store itself; the environment is how it finds the cache.
-        from pytest_provd.firmware import FIRMWARE_DIR_ENV
+        from pytest_provd.firmware.store import FIRMWARE_DIR_ENV
 
         os.environ[FIRMWARE_DIR_ENV] = str(opts.firmware_dir)
     opts.changed = bool(_get(config, "changed"))
@@ -157,7 +157,7 @@ class ProvdSession:
         if compat.activate() != "real":
             return {}
         if self._proxy is None:
-            from pytest_provd.firmware_proxy import FirmwareProxy
+            from pytest_provd.firmware.proxy import FirmwareProxy
 
             self._proxy = FirmwareProxy(self.options.firmware_dir).start()
         return self._proxy.proxies
@@ -190,7 +190,7 @@ class ProvdSession:
         return self.targets
 
     def _check_base_ref(self, ref: str) -> None:
-        from pytest_provd import gitbase
+        from pytest_provd.tree import gitbase
 
         if self.repo_root is None:
             raise pytest.UsageError(
@@ -202,7 +202,7 @@ class ProvdSession:
             raise pytest.UsageError(f"--provd-base-ref: {exc}") from exc
 
     def _changed_only(self, targets: list[tree_mod.Target]) -> list[tree_mod.Target]:
-        from pytest_provd import gitbase
+        from pytest_provd.tree import gitbase
 
         assert self.options.base_ref and self.repo_root and self.plugins_dir
         changed = gitbase.changed_targets(

@@ -53,7 +53,7 @@ class ProvdItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the check; fail with its problems."""
-        from pytest_provd import reporting
+        from pytest_provd.report import reporter as reporting
 
         token = reporting.running(self)
         try:

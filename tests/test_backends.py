@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import compat
+from pytest_provd.backends.base import BackendError, UrlBackend, is_loopback_url
 from pytest_provd.client import ProvdClient
-from pytest_provd.embedded.backends import BackendError, UrlBackend, is_loopback_url
 
 pytest_plugins = ["pytester"]
 
@@ -23,7 +23,7 @@ def samples(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def url_args(provd: object) -> list[str]:
-    from pytest_provd.embedded.app import EmbeddedProvd
+    from pytest_provd.provd.domain.app import EmbeddedProvd
 
     assert isinstance(provd, EmbeddedProvd)
     return [

@@ -270,7 +270,7 @@ def test_tftp_null_service() -> None:
 
 
 def test_synchronize_needs_a_sync_service() -> None:
-    from pytest_provd.embedded.twisted_bridge import resolve
+    from pytest_provd.provd.plugins.twisted_bridge import resolve
 
     synchronize.unregister_sync_service()
     with pytest.raises(synchronize.SynchronizeException):

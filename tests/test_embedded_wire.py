@@ -12,9 +12,9 @@ import pytest
 import tftpy
 
 from pytest_provd import tree
-from pytest_provd.embedded.app import EmbeddedProvd
-from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
-from pytest_provd.embedded.tftp import name_problem, negotiate, parse_request
+from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+from pytest_provd.provd.servers.tftp import name_problem, negotiate, parse_request
 
 # The fixtures under test (until pytest_provd.plugin registers them).
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd.firmware import MARKER, FirmwareStore
+from pytest_provd.firmware.store import MARKER, FirmwareStore
 from pytest_provd.problems import SourceError
 
 DB = """\

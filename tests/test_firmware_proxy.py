@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd.firmware_proxy import FirmwareProxy
+from pytest_provd.firmware.proxy import FirmwareProxy
 
 
 def opener(proxy: FirmwareProxy) -> urllib.request.OpenerDirector:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd import gitbase, tree
+from pytest_provd import tree
 from pytest_provd.checks import run_check
+from pytest_provd.tree import gitbase
 from tests.test_checks_helpers import context, edit, make_family
 
 PID = "wazo-acme-2.1.0"

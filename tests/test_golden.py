@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_provd.golden import GoldenStore, canonicalize
+from pytest_provd.report.golden import GoldenStore, canonicalize
 
 
 def test_xml_canonical_form_ignores_layout_and_attribute_order() -> None:

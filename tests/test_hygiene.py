@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.embedded.pluginmgr import PluginManager
+from pytest_provd.provd.plugins.manager import PluginManager
 from tests.test_tree import make_family
 
 
@@ -65,7 +65,7 @@ def test_servers_leave_no_threads_sockets_or_dirs(provd_factory: object, tmp_pat
     if fds_before is not None:
         assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
     own = provd_factory()  # type: ignore[operator]
-    from pytest_provd.embedded.app import EmbeddedProvd
+    from pytest_provd.provd.domain.app import EmbeddedProvd
 
     temp = EmbeddedProvd().start()
     temp_dir = temp.state_dir
@@ -80,7 +80,7 @@ def test_hung_configure_fails_with_a_time_limit_and_others_keep_running(
 ) -> None:
     import time
 
-    from pytest_provd.embedded.pluginmgr import PluginConfigError
+    from pytest_provd.provd.plugins.manager import PluginConfigError
     from tests.test_tree import ENTRY_PY
 
     monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / "cache"))

@@ -180,7 +180,7 @@ def test_ata190_fetches_one_file_per_port() -> None:
     ],
 )
 def test_capability_names_cover_model_variants(name: str, variants: list[str]) -> None:
-    from pytest_provd.tree import model_variants
+    from pytest_provd.tree.model import model_variants
 
     assert model_variants(name) == variants
 

@@ -18,7 +18,7 @@ from emulators.factory import vendor_oui
 from pytest_provd import tree
 from pytest_provd.assertions import assert_line, assert_provisioned, assert_wellformed
 from pytest_provd.client import ProvdClient
-from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
 pytest_plugins = ["pytester"]
 
@@ -108,7 +108,7 @@ def test_old_firmware_upgrades_reboots_and_provisions_again(
 ) -> None:
     # The sample firmware "blobs" (tests/data/README.md) as a --provd-firmware-dir cache, so
     # archives hold exactly the member names the templates point phones to.
-    from pytest_provd.firmware import FIRMWARE_DIR_ENV
+    from pytest_provd.firmware.store import FIRMWARE_DIR_ENV
     from tests.test_sample_data import synthetic_file
 
     cache = tmp_path / "firmware"

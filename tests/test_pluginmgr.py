@@ -14,18 +14,18 @@ from typing import Any
 
 import pytest
 
-from pytest_provd.embedded.plugin_rawconfig import (
-    apply_defaults,
-    sample_common_raw_config,
-    sample_raw_config,
-)
-from pytest_provd.embedded.pluginmgr import (
+from pytest_provd.provd.plugins.manager import (
     HttpRequestInfo,
     PluginConfigError,
     PluginInstallError,
     PluginLoadError,
     PluginManager,
     TftpRequestInfo,
+)
+from pytest_provd.provd.plugins.rawconfig import (
+    apply_defaults,
+    sample_common_raw_config,
+    sample_raw_config,
 )
 
 COMMON = """

@@ -13,14 +13,14 @@ import pytest
 from lxml import etree
 
 from pytest_provd import tree
-from pytest_provd.embedded.plugin_rawconfig import sample_common_raw_config, sample_raw_config
-from pytest_provd.embedded.plugin_survey import device_for, summary, survey
-from pytest_provd.embedded.pluginmgr import (
+from pytest_provd.provd.plugins.manager import (
     HttpRequestInfo,
     LoadedPlugin,
     PluginManager,
     TftpRequestInfo,
 )
+from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config, sample_raw_config
+from pytest_provd.provd.plugins.survey import device_for, summary, survey
 
 REAL = Path(os.environ.get("PYTEST_PROVD_REAL_TREE", "/tmp/real/plugins-repo"))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pytest_provd import tree
 from pytest_provd.cli import main
-from pytest_provd.promotion import check_promotion, check_server
+from pytest_provd.tree.promotion import check_promotion, check_server
 
 
 def make_server(root: Path, plugins: dict[str, str]) -> Path:

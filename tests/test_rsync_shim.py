@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd._rsync_shim import RsyncShimError, run
+from pytest_provd.tree.rsync_shim import RsyncShimError, run
 
 
 def populate(src: Path) -> None:

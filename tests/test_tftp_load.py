@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.embedded.app import EmbeddedProvd
-from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
-from pytest_provd.embedded.tftp import TftpServer, negotiate
+from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+from pytest_provd.provd.servers.tftp import TftpServer, negotiate
 
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 SPA = "wazo-cisco-spa-7.5.5"

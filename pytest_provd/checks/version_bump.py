@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_provd import gitbase, versions
 from pytest_provd import tree as tree_mod
+from pytest_provd import versions
 from pytest_provd.checks._base import CheckContext
 from pytest_provd.checks._templates import source_of
 from pytest_provd.problems import Problem
+from pytest_provd.tree import gitbase
 
 _MAX_LISTED = 8
 

@@ -227,14 +227,14 @@ _firmware_store_factory: FirmwareStoreFactory | None = None
 
 
 def set_firmware_store_factory(factory: FirmwareStoreFactory | None) -> None:
-    """Choose what backs :class:`FetchfwPluginHelper` (None: pytest_provd.firmware)."""
+    """Choose what backs :class:`FetchfwPluginHelper` (None: pytest_provd.firmware.store)."""
     global _firmware_store_factory
     _firmware_store_factory = factory
 
 
 def _default_firmware_store(plugin_dir: str, downloaders: Any) -> Any:
     try:
-        firmware = importlib.import_module("pytest_provd.firmware")
+        firmware = importlib.import_module("pytest_provd.firmware.store")
     except ImportError:
         return None
     store_class = getattr(firmware, "FirmwareStore", None)
@@ -290,7 +290,7 @@ class FetchfwPluginHelper(AbstractInstallationService):
         store = self.store
         if store is None:
             raise RuntimeError(
-                "firmware packages unavailable: no firmware store (pytest_provd.firmware)"
+                "firmware packages unavailable: no firmware store (pytest_provd.firmware.store)"
             )
         # Plugins may point root_dir elsewhere (Aastra: var/tftpboot/Aastra) after creation.
         if hasattr(store, "tftpboot"):

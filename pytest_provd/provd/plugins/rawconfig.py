@@ -35,7 +35,7 @@ def apply_defaults(raw_config: dict[str, Any]) -> dict[str, Any]:
 
 def check_common(raw_config: dict[str, Any]) -> None:
     """provd refuses a base raw config without ip, http_port and tftp_port."""
-    from pytest_provd.embedded.pluginmgr import PluginConfigError
+    from pytest_provd.provd.plugins.manager import PluginConfigError
 
     missing = [k for k in ("ip", "http_port", "tftp_port") if k not in raw_config]
     if missing:

@@ -10,7 +10,7 @@ phones do not care which provd they boot against.
   it the way managing-plugins.md says: through a plugin server (ours, on 127.0.0.1), then
   ``pg_mgr`` install.  Everything the run creates is removed at the end.
 - ``real``: :class:`RealBackend`, an installed ``wazo_provd`` run in-process
-  (:mod:`pytest_provd.embedded.realprovd`).
+  (:mod:`pytest_provd.backends.realprovd`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pytest_provd.problems import ProvdHarnessError
 
 if TYPE_CHECKING:
-    from pytest_provd.embedded.realprovd import RealProvd
+    from pytest_provd.backends.realprovd import RealProvd
 
 DEFAULT_HTTP_PORT = 8667
 DEFAULT_TFTP_PORT = 69
@@ -122,12 +122,12 @@ def is_loopback_url(url: str) -> bool:
 
 
 class EmbeddedBackend:
-    """Our embedded provd (:class:`~pytest_provd.embedded.app.EmbeddedProvd`)."""
+    """Our embedded provd (:class:`~pytest_provd.provd.domain.app.EmbeddedProvd`)."""
 
     name = "embedded"
 
     def __init__(self, state_dir: Path | None = None, **options: Any) -> None:
-        from pytest_provd.embedded.app import EmbeddedProvd
+        from pytest_provd.provd.domain.app import EmbeddedProvd
 
         self.provd = EmbeddedProvd(state_dir, **options)
 
@@ -142,8 +142,8 @@ class EmbeddedBackend:
         return self.provd.install_plugin_dir(built_dir).id
 
     def install_firmware(self, plugin_id: str) -> dict[str, str]:
-        from pytest_provd.embedded.pluginmgr import PluginError
         from pytest_provd.problems import SourceError
+        from pytest_provd.provd.plugins.manager import PluginError
 
         failed: dict[str, str] = {}
         firmware = self.provd.plugins.loaded[plugin_id].firmware
@@ -359,7 +359,7 @@ class UrlBackend:
 
 
 class RealBackend:
-    """A real ``wazo_provd`` run in-process (see :mod:`pytest_provd.embedded.realprovd`)."""
+    """A real ``wazo_provd`` run in-process (see :mod:`pytest_provd.backends.realprovd`)."""
 
     name = "real"
 
@@ -371,12 +371,12 @@ class RealBackend:
     @staticmethod
     def available() -> str | None:
         """None when an installed ``wazo_provd`` can run here, else why not."""
-        from pytest_provd.embedded import realprovd
+        from pytest_provd.backends import realprovd
 
         return realprovd.unavailable_reason()
 
     def start(self) -> ProvdEndpoints:
-        from pytest_provd.embedded import realprovd
+        from pytest_provd.backends import realprovd
 
         reason = realprovd.unavailable_reason()
         if reason is not None:

@@ -424,7 +424,7 @@ def tool_path_prefix() -> list[str]:
     pkg_parent = str(Path(__file__).resolve().parent.parent)
     script = (
         f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {pkg_parent!r})\n"
-        "from pytest_provd._rsync_shim import main\nmain()\n"
+        "from pytest_provd.tree.rsync_shim import main\nmain()\n"
     )
     if not shim.is_file() or shim.read_text() != script:
         shim_dir.mkdir(parents=True, exist_ok=True)

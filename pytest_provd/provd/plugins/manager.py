@@ -33,10 +33,10 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 from pytest_provd.compat import activate
-from pytest_provd.embedded import twisted_bridge
-from pytest_provd.embedded.plugin_rawconfig import apply_defaults
-from pytest_provd.embedded.twisted_bridge import provd_module
 from pytest_provd.problems import SourceError
+from pytest_provd.provd.plugins import twisted_bridge
+from pytest_provd.provd.plugins.rawconfig import apply_defaults
+from pytest_provd.provd.plugins.twisted_bridge import provd_module
 
 logger = logging.getLogger(__name__)
 

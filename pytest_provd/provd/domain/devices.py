@@ -31,17 +31,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_provd.embedded.pluginmgr import (
+from pytest_provd.problems import ProvdHarnessError
+from pytest_provd.provd.plugins.manager import (
     HttpReply,
     HttpRequestInfo,
     LoadedPlugin,
     PluginError,
     TftpRequestInfo,
 )
-from pytest_provd.problems import ProvdHarnessError
 
 if TYPE_CHECKING:
-    from pytest_provd.embedded.app import ProvdApp
+    from pytest_provd.provd.domain.app import ProvdApp
 
 logger = logging.getLogger(__name__)
 

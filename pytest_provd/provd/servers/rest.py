@@ -23,17 +23,17 @@ from typing import Any
 
 from aiohttp import web
 
-from pytest_provd.embedded.app import (
+from pytest_provd.problems import ProvdHarnessError
+from pytest_provd.provd.domain.app import (
     ParameterError,
     PluginStateError,
     ProvdApp,
     UnknownParameter,
     UnknownTenant,
 )
-from pytest_provd.embedded.configs import ConfigError, NotDeletable, UnknownConfig
-from pytest_provd.embedded.devices import DeviceError, UnknownDevice, norm_ip, norm_mac
-from pytest_provd.embedded.pluginmgr import PluginError
-from pytest_provd.problems import ProvdHarnessError
+from pytest_provd.provd.domain.configs import ConfigError, NotDeletable, UnknownConfig
+from pytest_provd.provd.domain.devices import DeviceError, UnknownDevice, norm_ip, norm_mac
+from pytest_provd.provd.plugins.manager import PluginError
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_provd import compat
 
 if TYPE_CHECKING:
-    from pytest_provd.embedded.backends import ProvdEndpoints
+    from pytest_provd.backends.base import ProvdEndpoints
 
 # Where provd keeps its request-processing configuration: a source checkout ships it under
 # etc/wazo-provd, a Debian install under /etc/wazo-provd.
@@ -134,7 +134,7 @@ class RealProvd:
 
     def start(self) -> RealProvd:
         """Start the application, HTTP and TFTP on 127.0.0.1; returns self."""
-        from pytest_provd.embedded.backends import ProvdEndpoints
+        from pytest_provd.backends.base import ProvdEndpoints
 
         _call(self._start)
         http = self._ports[0].getHost().port
@@ -152,7 +152,7 @@ class RealProvd:
         from wazo_provd.servers.http_site import Site
         from wazo_provd.servers.tftp.proto import TFTPProtocol
 
-        from pytest_provd.embedded.configs import default_configs
+        from pytest_provd.provd.domain.configs import default_configs
 
         # The listening ports come first: the base raw config must name them.
         reactor = _reactor()
@@ -221,7 +221,7 @@ class RealProvd:
         import tempfile
 
         from pytest_provd import tree
-        from pytest_provd.embedded.backends import BackendError, plugin_server
+        from pytest_provd.backends.base import BackendError, plugin_server
 
         plugin_id = built_dir.name
         with tempfile.TemporaryDirectory(prefix="provd-real-pkg-") as tmp:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd import baseline as baseline_mod
+from pytest_provd.report import baseline as baseline_mod
 from pytest_provd.session import ProvdSession
 
 _REASONS = "provd_reasons"

@@ -24,8 +24,8 @@ import logging
 import struct
 from typing import Any, cast
 
-from pytest_provd.embedded.devices import Pipeline
-from pytest_provd.embedded.pluginmgr import TftpRequestInfo
+from pytest_provd.provd.domain.devices import Pipeline
+from pytest_provd.provd.plugins.manager import TftpRequestInfo
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_provd.embedded.configs import (
+from pytest_provd.problems import ProvdHarnessError, SourceError
+from pytest_provd.provd.domain.configs import (
     ConfigError,
     ConfigManager,
     RawConfigError,
@@ -34,7 +35,7 @@ from pytest_provd.embedded.configs import (
     default_configs,
     validate_raw_config,
 )
-from pytest_provd.embedded.devices import (
+from pytest_provd.provd.domain.devices import (
     DeviceError,
     DeviceManager,
     Pipeline,
@@ -42,12 +43,11 @@ from pytest_provd.embedded.devices import (
     needs_reconfiguration,
     validate_device,
 )
-from pytest_provd.embedded.plugin_rawconfig import apply_defaults
-from pytest_provd.embedded.pluginmgr import LoadedPlugin, PluginError, PluginManager
-from pytest_provd.problems import ProvdHarnessError, SourceError
+from pytest_provd.provd.plugins.manager import LoadedPlugin, PluginError, PluginManager
+from pytest_provd.provd.plugins.rawconfig import apply_defaults
 
 if TYPE_CHECKING:
-    from pytest_provd.embedded.tftp import TftpServer
+    from pytest_provd.provd.servers.tftp import TftpServer
 
 JsonDict = dict[str, Any]
 START_TIMEOUT = 10.0
@@ -641,9 +641,9 @@ class EmbeddedProvd:
     async def _serve(self, ready: concurrent.futures.Future[None]) -> None:
         from aiohttp import web
 
-        from pytest_provd.embedded.provisioning_http import make_http_app
-        from pytest_provd.embedded.rest import make_rest_app
-        from pytest_provd.embedded.tftp import TftpServer
+        from pytest_provd.provd.servers.http import make_http_app
+        from pytest_provd.provd.servers.rest import make_rest_app
+        from pytest_provd.provd.servers.tftp import TftpServer
 
         self._stop = asyncio.Event()
         runners: list[web.AppRunner] = []

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, unquote
 
 from aiohttp import web
 
-from pytest_provd.embedded.devices import Pipeline
-from pytest_provd.embedded.pluginmgr import HttpRequestInfo
+from pytest_provd.provd.domain.devices import Pipeline
+from pytest_provd.provd.plugins.manager import HttpRequestInfo
 
 MAX_REQUEST_BODY = 64 * 1024
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_provd import tree
 from pytest_provd.problems import Problem, SourceError
-from pytest_provd.reporting import record_facts
+from pytest_provd.report.reporter import record_facts
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, planner, target_models
 
 if TYPE_CHECKING:
-    from pytest_provd.embedded.backends import Backend
+    from pytest_provd.backends.base import Backend
 
 _USERS = ("alice1001", "bob1002")
 _XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
@@ -63,8 +63,8 @@ class TargetRun:
         """Load the plugin (once); the problems of loading it."""
         if self._load_problems is not None:
             return self._load_problems
-        from pytest_provd.embedded.plugin_rawconfig import sample_common_raw_config
-        from pytest_provd.embedded.pluginmgr import PluginError, PluginManager
+        from pytest_provd.provd.plugins.manager import PluginError, PluginManager
+        from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config
 
         built = self.provd.build(self.target)
         plugins_dir = self.provd.workdir / "provd" / self.target.plugin_id
@@ -100,7 +100,7 @@ class TargetRun:
         """Configure a device of *model* with the sample config (once per model)."""
         if model in self._models:
             return self._models[model]
-        from pytest_provd.embedded.plugin_survey import device_for
+        from pytest_provd.provd.plugins.survey import device_for
 
         key = self.capability_key(model) or f"{_vendor_of(self)}, {model}, "
         index = len(self._models) + 1
@@ -179,7 +179,7 @@ class WireRun:
 
 def make_backend(provd: ProvdSession, plugin_id: str) -> Backend:
     """The backend ``--provd-backend`` selected, for one target's phones."""
-    from pytest_provd.embedded import backends
+    from pytest_provd.backends import base as backends
 
     options = provd.options
     if options.backend == "url":
@@ -223,7 +223,7 @@ def _boot(run: TargetRun, model: str) -> Any:
     import pytest
 
     from emulators.factory import make_phone, vendor_oui
-    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
     vendor = emulator_vendor(run.target.plugin_id)
     if vendor is None:
@@ -232,7 +232,7 @@ def _boot(run: TargetRun, model: str) -> Any:
             "(snom, cisco-spa, cisco-sccp, aastra, yealink, polycom, grandstream, htek, digium)"
         )
     if run.wire is None:
-        from pytest_provd.embedded.backends import BackendError, BackendUnavailable
+        from pytest_provd.backends.base import BackendError, BackendUnavailable
 
         if run.wire_error is not None:
             raise run.wire_error
@@ -284,7 +284,7 @@ def _model_to_boot(run: TargetRun, model: str, key: str) -> str:
     vendor, _, version = (part.strip() for part in key.split(","))
 
     def support(variant: str) -> int:
-        from pytest_provd.embedded.pluginmgr import PluginError
+        from pytest_provd.provd.plugins.manager import PluginError
 
         info = {"vendor": vendor, "model": variant, "version": version}
         try:
@@ -409,9 +409,9 @@ def _configure_and_fetch(
     verify: bool = True,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """Configure *device*; the files written and, with *verify*, whether they are served."""
-    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
-    from pytest_provd.embedded.plugin_survey import _fetch, _snapshot
-    from pytest_provd.embedded.pluginmgr import PluginError
+    from pytest_provd.provd.plugins.manager import PluginError
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+    from pytest_provd.provd.plugins.survey import _fetch, _snapshot
 
     plugin = run.plugin
     tftpboot = plugin.path / "var" / "tftpboot"
@@ -529,7 +529,7 @@ def check_firmware(run: TargetRun) -> list[Problem]:
     if problems:
         return problems
     from pytest_provd import compat
-    from pytest_provd.embedded.pluginmgr import PluginError
+    from pytest_provd.provd.plugins.manager import PluginError
 
     firmware = run.plugin.firmware
     if firmware is None:
@@ -630,8 +630,8 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from pytest_provd.embedded.plugin_rawconfig import sample_raw_config
-    from pytest_provd.embedded.plugin_survey import device_for
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+    from pytest_provd.provd.plugins.survey import device_for
 
     models = target_models(run.target) or ["?"]
     key = run.capability_key(models[0]) or f"{_vendor_of(run)}, {models[0]}, "

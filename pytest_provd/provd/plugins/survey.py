@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_provd.embedded.plugin_rawconfig import sample_common_raw_config, sample_raw_config
-from pytest_provd.embedded.pluginmgr import (
+from pytest_provd.provd.plugins.manager import (
     HttpRequestInfo,
     PluginError,
     PluginManager,
     TftpRequestInfo,
 )
+from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config, sample_raw_config
 
 logger = logging.getLogger(__name__)
 _CLIENT_IP = "127.0.0.10"

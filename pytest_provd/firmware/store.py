@@ -36,7 +36,7 @@ from typing import Any
 
 from pytest_provd import pkgsdb
 from pytest_provd.problems import SourceError
-from pytest_provd.tree import model_variants
+from pytest_provd.tree.model import model_variants
 
 FIRMWARE_DIR_ENV = "PYTEST_PROVD_FIRMWARE_DIR"
 MARKER = b"pytest-provd synthetic firmware"
