@@ -12,6 +12,7 @@ from typing import Any
 
 from emulators.dhcp import decode_vendor_options
 from emulators.phone import Phone
+from pytest_provd.firmware.image import version_of
 
 _LINE = re.compile(
     r"^sip line(\d+) (user name|password|screen name|proxy ip|registrar ip|proxy port)$"
@@ -89,7 +90,5 @@ class AastraPhone(Phone):
         data = self.http_get(name)
         if data is None:
             return None
-        from pytest_provd.firmware.store import MARKER
-
-        found = re.match(re.escape(MARKER) + rb": \S+ version (\S+)", data)
-        return (found.group(1).decode(), name) if found else None
+        version = version_of(data)
+        return (version, name) if version else None

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from emulators.dhcp import DhcpClient
+from pytest_provd.net import is_loopback_host
 
 MAX_FETCHES = 40
 MAX_REBOOTS = 2
@@ -204,7 +205,7 @@ class Phone:
         if parts.hostname is None:
             self.state.errors.append(f"{path}: no provisioning server known to fetch it from")
             return None
-        if not parts.hostname.startswith("127."):
+        if not is_loopback_host(parts.hostname):
             self.state.errors.append(f"{url}: refusing to fetch outside loopback")
             return None
         start = time.perf_counter()

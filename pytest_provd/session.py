@@ -87,7 +87,7 @@ def read_options(config: pytest.Config) -> ProvdOptions:
         if not 0 < opts.tftp_port < 65536:
             raise pytest.UsageError(f"--provd-tftp-port: {tftp_port} is not a port")
     if backend == "url":
-        from pytest_provd.backends.base import is_loopback_url
+        from pytest_provd.net import is_loopback_url
 
         if not opts.url:
             raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import compat
-from pytest_provd.backends.base import BackendError, UrlBackend, is_loopback_url
+from pytest_provd.backends.base import BackendError, UrlBackend
+from pytest_provd.net import is_loopback_url
 from pytest_provd.client import ProvdClient
 
 pytest_plugins = ["pytester"]

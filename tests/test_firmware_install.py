@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd.firmware.store import MARKER, FirmwareStore
+from pytest_provd.firmware.image import MARKER
+from pytest_provd.firmware.store import FirmwareStore
 from pytest_provd.problems import SourceError
 
 DB = """\

@@ -20,8 +20,6 @@ import fcntl
 import functools
 import hashlib
 import http.server
-import ipaddress
-import socket
 import tempfile
 import threading
 import urllib.parse
@@ -30,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pytest_provd.net import is_loopback_url
 from pytest_provd.problems import ProvdHarnessError
 
 if TYPE_CHECKING:
@@ -106,19 +105,6 @@ def _rest_driver(endpoints: ProvdEndpoints) -> Driver:
     from pytest_provd.client import ProvdClient
 
     return ProvdClient(endpoints.rest_url, endpoints.token)
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when *url* is http(s) on a loopback address (``localhost`` included)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
 
 
 class EmbeddedBackend:
@@ -409,10 +395,3 @@ class RealBackend:
     def dhcp_hook(self) -> Callable[[dict[str, Any]], None] | None:
         assert self._provd is not None, "start() first"
         return self._provd.dhcpinfo
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (for servers that cannot bind port 0 themselves)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

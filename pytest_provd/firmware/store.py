@@ -35,11 +35,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pytest_provd import pkgsdb
+from pytest_provd.firmware import image
 from pytest_provd.problems import SourceError
 from pytest_provd.tree.model import model_variants
 
 FIRMWARE_DIR_ENV = "PYTEST_PROVD_FIRMWARE_DIR"
-MARKER = b"pytest-provd synthetic firmware"
 _MAX_MEMBER = 512 * 1024 * 1024
 _SYNTHETIC_COMMANDS = {"cp", "unzip", "untar", "include", "exclude", "null"}
 
@@ -66,7 +66,7 @@ class InstallReport:
 
 def synthetic_payload(pkg: pkgsdb.Package, label: str) -> bytes:
     """The recognisable content of a synthetic firmware file (``...: <name> version <v>``)."""
-    return MARKER + f": {label} version {pkg.version}\n".encode()
+    return image.payload(label, str(pkg.version))
 
 
 class _Sandbox:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 
 from pytest_provd.compat import activate
+from pytest_provd.net import is_loopback_url
 from pytest_provd.problems import SourceError
 from pytest_provd.provd.plugins import twisted_bridge
 from pytest_provd.provd.plugins.rawconfig import apply_defaults
@@ -544,16 +544,6 @@ class LoadedPlugin:
 # --- plugin servers -----------------------------------------------------------------------
 
 
-def _is_loopback_url(url: str) -> bool:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         # A redirect could lead off loopback; plugin servers have no reason to send one.
@@ -564,7 +554,7 @@ def _fetch(server: str, name: str, max_bytes: int) -> bytes:
     """Bytes of *name* on *server* (directory or loopback http URL), at most *max_bytes*."""
     if server.startswith(("http://", "https://")):
         url = server.rstrip("/") + "/" + urllib.parse.quote(name)
-        if not _is_loopback_url(url):
+        if not is_loopback_url(url):
             raise PluginInstallError(server, "plugin server must be on loopback (127.0.0.1)")
         opener = urllib.request.build_opener(_NoRedirect)
         try:
