@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -236,3 +238,31 @@ def test_find_plugins_dir(tmp_path: Path) -> None:
     make_family(tmp_path / "repo" / "plugins")
     assert tree.find_plugins_dir(tmp_path / "repo") == (tmp_path / "repo" / "plugins").resolve()
     assert tree.find_plugins_dir(tmp_path / "elsewhere") is None
+
+
+def test_rsync_shim_imports_our_package_without_site_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shim puts the directory holding pytest_provd on sys.path, not the package itself."""
+    monkeypatch.setenv("PYTEST_PROVD_RSYNC_SHIM", "1")
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / "cache"))
+    (shim_dir,) = tree.tool_path_prefix()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_text("x\n")
+    # -S: no site-packages, so only the path the shim inserts can provide pytest_provd.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            str(Path(shim_dir) / "rsync"),
+            "-r",
+            f"{tmp_path}/src/",
+            str(tmp_path / "dst"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "dst" / "f").read_text() == "x\n"

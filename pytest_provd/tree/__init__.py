@@ -1,29 +1,33 @@
-"""The plugin tree: families and targets (:mod:`.model`), builds, packaging and git bases."""
+"""The plugin tree: families and targets, builds, plugin-server packaging and git bases.
 
-from pytest_provd.tree.model import (
-    BUILD_FILENAME,
-    PLUGIN_INFO,
+Re-exports :mod:`.model`, :mod:`.build` and :mod:`.packaging`; :mod:`.gitbase`,
+:mod:`.promotion` and :mod:`.rsync_shim` are imported on their own.
+"""
+
+from pytest_provd.tree.build import (
     STD_DIRS,
     BuildError,
-    Family,
-    PluginTree,
-    Target,
-    UnknownTargetError,
     build,
     build_cached,
     built_digest,
     built_files,
     default_cache_dir,
-    discover,
     family_digest,
-    find_plugins_dir,
-    make_plugin_server,
-    model_variants,
-    package,
-    read_plugin_info,
     tool_path_prefix,
-    write_plugins_db,
 )
+from pytest_provd.tree.model import (
+    BUILD_FILENAME,
+    PLUGIN_INFO,
+    Family,
+    PluginTree,
+    Target,
+    UnknownTargetError,
+    discover,
+    find_plugins_dir,
+    model_variants,
+    read_plugin_info,
+)
+from pytest_provd.tree.packaging import make_plugin_server, package, write_plugins_db
 
 __all__ = [
     "BUILD_FILENAME",

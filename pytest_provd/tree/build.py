@@ -1,0 +1,215 @@
+"""Building targets: a subprocess runs the family's own target function, results are cached.
+
+Builds run in a subprocess (the target functions are ``chdir``-dependent and call ``rsync`` and
+``sed``), are cached by a content hash of the family directory, and are copied out of the
+cache so callers may change their copy freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+from pytest_provd.problems import SourceError
+from pytest_provd.tree.model import Family, Target
+
+STD_DIRS = ("var", "var/cache", "var/installed", "var/templates", "var/tftpboot")
+# Bumped whenever the way we build changes, so stale cache entries are not reused.
+_BUILDER_VERSION = "1"
+_BUILD_TIMEOUT_S = 120.0
+
+
+class BuildError(SourceError):
+    """A target failed to build; the message carries the builder's own output."""
+
+
+def default_cache_dir() -> Path:
+    """Where built targets are cached (``$PYTEST_PROVD_CACHE`` or a per-user temp dir)."""
+    env = os.environ.get("PYTEST_PROVD_CACHE")
+    if env:
+        return Path(env)
+    return Path(tempfile.gettempdir()) / f"pytest-provd-{os.getuid()}" / "builds"
+
+
+def family_digest(family: Family) -> str:
+    """Content hash of a family directory (names, modes, bytes; hidden files ignored)."""
+    digest = hashlib.sha256(_BUILDER_VERSION.encode())
+    for rel, path in _walk_files(family.path, skip_hidden=True):
+        digest.update(rel.encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"L" + os.readlink(path).encode())
+        else:
+            digest.update(b"F%o" % (path.stat().st_mode & 0o111))
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def built_digest(plugin_dir: Path) -> str:
+    """Content hash of a built plugin, ignoring ``var/`` (runtime state)."""
+    digest = hashlib.sha256()
+    for rel, path in _walk_files(plugin_dir, skip_hidden=False):
+        if rel == "var" or rel.startswith("var/"):
+            continue
+        digest.update(rel.encode() + b"\0")
+        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def built_files(plugin_dir: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` of a built plugin, for saying *what* changed."""
+    out = {}
+    for rel, path in _walk_files(plugin_dir, skip_hidden=False):
+        if rel.startswith("var/"):
+            continue
+        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        out[rel] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def _walk_files(top: Path, *, skip_hidden: bool) -> Iterator[tuple[str, Path]]:
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not (skip_hidden and d.startswith("."))
+            and d not in ("__pycache__",)
+            and not (Path(dirpath) / d).is_symlink()
+        )
+        base = Path(dirpath)
+        for name in sorted(filenames):
+            if skip_hidden and name.startswith("."):
+                continue
+            if name.endswith(".pyc"):
+                continue
+            path = base / name
+            yield path.relative_to(top).as_posix(), path
+
+
+def build(target: Target, out_root: Path, *, cache_dir: Path | None = None) -> Path:
+    """Build *target* into ``out_root/<plugin_id>`` (replacing it) and return that path."""
+    cached = build_cached(target, cache_dir=cache_dir)
+    dest = Path(out_root) / target.plugin_id
+    if dest.exists() or dest.is_symlink():
+        shutil.rmtree(dest)
+    Path(out_root).mkdir(parents=True, exist_ok=True)
+    shutil.copytree(cached, dest, symlinks=True)
+    return dest
+
+
+def build_cached(target: Target, *, cache_dir: Path | None = None) -> Path:
+    """The cached build of *target*; treat it as read-only (use :func:`build` to get a copy)."""
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    key = family_digest(target.family)
+    entry = cache / key[:32] / _safe_name(target.target_id)
+    built = entry / target.plugin_id
+    if (entry / ".complete").is_file():
+        return built
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
+    try:
+        _run_build(target, staging)
+        (staging / ".complete").write_text(target.plugin_id)
+        try:
+            os.rename(staging, entry)
+        except OSError:
+            # Another worker finished the same build first: theirs is identical, keep it.
+            if not (entry / ".complete").is_file():
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return built
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text) or "_"
+
+
+_RUNNER = textwrap.dedent(
+    """
+    import os, sys
+    family, target_id, dest = sys.argv[1], sys.argv[2], sys.argv[3]
+    found = {}
+    def target(tid, pid, std_dirs=True):
+        def register(fun):
+            found[tid] = (fun, pid, std_dirs)
+            return fun
+        return register
+    build_py = os.path.join(family, "build.py")
+    with open(build_py, "rb") as f:
+        code = compile(f.read(), build_py, "exec")
+    exec(code, {"target": target, "__file__": build_py, "__name__": "build"})
+    fun, pid, std_dirs = found[target_id]
+    path = os.path.join(dest, pid)
+    os.mkdir(path)
+    os.chdir(family)
+    fun(os.path.abspath(path))
+    if std_dirs:
+        for d in %r:
+            os.makedirs(os.path.join(path, d), exist_ok=True)
+    """  # noqa: UP031 - braces in the script make str.format the worse choice
+    % (STD_DIRS,)
+)
+
+
+def _run_build(target: Target, dest: Path) -> None:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([*tool_path_prefix(), env.get("PATH", "")])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _RUNNER, str(target.family.path), target.target_id, str(dest)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=_BUILD_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(
+            target.build_py,
+            f"building target {target.target_id!r} took over {_BUILD_TIMEOUT_S:.0f} s",
+            target.build_py_line,
+        ) from exc
+    if proc.returncode != 0:
+        output = (proc.stderr or proc.stdout).strip().splitlines()
+        # Drop the runner's own frame: the user's build.py frames are what matter.
+        output = [line for line in output if not line.lstrip().startswith('File "<string>"')]
+        tail = "\n".join(output[-12:])
+        raise BuildError(
+            target.build_py,
+            f"building target {target.target_id!r} ({target.function_name}) failed:\n{tail}",
+            target.build_py_line,
+        )
+
+
+def tool_path_prefix() -> list[str]:
+    """Directories to put before PATH for builds: our rsync shim where rsync is missing.
+
+    ``PYTEST_PROVD_RSYNC_SHIM=1`` forces the shim even where rsync exists.
+    """
+    if shutil.which("rsync") and not os.environ.get("PYTEST_PROVD_RSYNC_SHIM"):
+        return []
+    shim_dir = default_cache_dir().parent / "bin"
+    shim = shim_dir / "rsync"
+    # The directory holding the pytest_provd package (this file is pytest_provd/tree/build.py).
+    pkg_parent = str(Path(__file__).resolve().parents[2])
+    script = (
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {pkg_parent!r})\n"
+        "from pytest_provd.tree.rsync_shim import main\nmain()\n"
+    )
+    if not shim.is_file() or shim.read_text() != script:
+        shim_dir.mkdir(parents=True, exist_ok=True)
+        tmp = shim_dir / f".rsync.{os.getpid()}"
+        tmp.write_text(script)
+        tmp.chmod(0o755)
+        os.replace(tmp, shim)
+    return [str(shim_dir)]
