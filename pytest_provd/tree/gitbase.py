@@ -3,7 +3,7 @@
 The ref's ``plugins/`` directory is exported with ``git archive`` into a private directory
 (never a checkout, stash or worktree of the user's repository), discovered with
 :func:`pytest_provd.tree.model.discover` and built like the working tree.  Exports are cached per
-resolved commit; builds are cached by :mod:`pytest_provd.tree.model` per family content, so a family
+resolved commit; builds are cached by :mod:`pytest_provd.tree.build` per family content, so a family
 unchanged since the base costs nothing to "rebuild".
 """
 
