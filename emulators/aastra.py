@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from emulators.dhcp import decode_vendor_options
+from emulators.dhcp.packet import decode_vendor_options
 from emulators.phone import Phone
 from pytest_provd.firmware.image import version_of
 

@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 from emulators.phone import Phone
+from pytest_provd.versions import VersionError, compare
 
 
 class CiscoSpaPhone(Phone):
@@ -177,8 +178,6 @@ class CiscoSpaPhone(Phone):
 
     def _choose(self, rule: str) -> str:
         """Evaluate the ``($SWVER lt 7.5.2b) ? url1 | url2`` form real SPA rules use."""
-        from pytest_provd.versions import VersionError, compare
-
         match = re.fullmatch(
             r"\s*\(\s*\$SWVER\s+(lt|le|gt|ge|eq|ne)\s+(\S+?)\s*\)\s*\?\s*(\S+)\s*\|\s*(\S+)\s*",
             rule,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from emulators.dhcp import DhcpClient
+from emulators.dhcp.client import DhcpClient
 from pytest_provd.net import is_loopback_host
 
 MAX_FETCHES = 40
@@ -120,6 +120,7 @@ class Phone:
         self.tftp_address = tftp_address
         self.state = PhoneState(firmware_version=version)
         self.ip = "127.0.0.1"
+        self._fetch_count = 0  # requests in the current boot (reset by ``boot``)
 
     # -- identity, overridden per vendor
     @property
@@ -256,7 +257,7 @@ class Phone:
         return out.getvalue()
 
     def _budget_spent(self) -> bool:
-        self._fetch_count = getattr(self, "_fetch_count", 0) + 1
+        self._fetch_count += 1
         if self._fetch_count > MAX_FETCHES:
             self.state.errors.append(f"gave up after {MAX_FETCHES} requests in one boot")
             return True

@@ -8,7 +8,7 @@ import pytest
 
 from emulators.aastra import AastraPhone
 from emulators.cisco_spa import CiscoSpaPhone
-from emulators.factory import make_phone, vendor_oui
+from emulators.registry import make_phone, vendor_oui
 from emulators.snom import _version_in
 
 

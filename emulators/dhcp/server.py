@@ -1,0 +1,213 @@
+"""A Wazo-like DHCP server on a loopback UDP port.
+
+It answers with addresses from 127.1.0.0/16 and the options of the vendor class (or MAC
+prefix) the phone matches, and on every ACK pushes the transaction to provd's
+``dev_mgr/dhcpinfo`` like Wazo's dhcpd hook.  Malformed packets are dropped and counted in
+:attr:`DhcpServer.stats`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import struct
+import threading
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from emulators.dhcp.config import DhcpConfig
+from emulators.dhcp.packet import (
+    ACK,
+    DISCOVER,
+    MAX_PACKET,
+    NAK,
+    OFFER,
+    RELEASE,
+    REQUEST,
+    DhcpDecodeError,
+    DhcpMessage,
+    encode_vendor_options,
+)
+
+
+class DhcpServer:
+    """A loopback DHCP server with Wazo's vendor classes and provd's dhcpinfo hook."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        config: DhcpConfig | None = None,
+        *,
+        tftp_server: str = "127.0.0.1",
+        http_url: str | None = None,
+        provd_url: str | None = None,
+        provd_token: str | None = None,
+        on_commit: Callable[[dict[str, Any]], None] | None = None,
+        network: str = "127.1.0.0/16",
+    ) -> None:
+        self.config = config or DhcpConfig()
+        self.tftp_server = tftp_server
+        self.http_url = http_url
+        self.provd_url = provd_url
+        self.provd_token = provd_token
+        self.on_commit = on_commit
+        self._hosts = ipaddress.ip_network(network).hosts()
+        self.leases: dict[str, str] = {}
+        self.stats: Counter[str] = Counter()
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.address: tuple[str, int] = ("127.0.0.1", 0)
+        self.server_id = "127.0.0.1"
+
+    def start(self) -> DhcpServer:
+        """Bind a free loopback port and serve in a background thread."""
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.address = self._sock.getsockname()
+        self._thread = threading.Thread(target=self._serve, name="dhcp-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving (idempotent)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> DhcpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                data, peer = self._sock.recvfrom(MAX_PACKET * 4)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.stats["received"] += 1
+            try:
+                message = DhcpMessage.decode(data)
+            except DhcpDecodeError as exc:
+                self.stats[f"dropped:{exc}"] += 1
+                continue
+            reply = self.handle(message)
+            if reply is not None:
+                self._sock.sendto(reply.encode(), peer)
+
+    def _options_for(self, message: DhcpMessage) -> dict[int, bytes]:
+        options: dict[int, bytes] = {
+            54: socket.inet_aton(self.server_id),
+            51: struct.pack("!I", 3600),
+            1: socket.inet_aton("255.255.0.0"),
+        }
+        vendor_opts: dict[int, bytes] = {}
+        raw_vendor = message.options.get(60)
+        vendor = raw_vendor.decode("latin-1") if raw_vendor is not None else None
+        matched = self.config.matched_class(vendor) if vendor else None
+        given: dict[str, str] = {}
+        if matched is not None:
+            self.stats[f"class:{matched.name}"] += 1
+            given.update(matched.options)
+        by_mac = self.config.mac_options(message.mac, vendor)
+        if by_mac:
+            self.stats["mac-prefix"] += 1
+            given.update(by_mac)
+        if given:
+            for key, value in given.items():
+                resolved = self._resolve(value)
+                if key.endswith("tftp-server-name"):
+                    options[66] = resolved.encode()
+                elif key in ("filename", "bootfile-name"):
+                    options[67] = resolved.encode()
+                elif key.endswith(".cfg-server-name"):
+                    vendor_opts[2] = resolved.encode()
+        if vendor_opts:
+            options[43] = encode_vendor_options(vendor_opts)
+        options.setdefault(66, self.tftp_server.encode())
+        options[150] = socket.inet_aton(self.tftp_server.split(":")[0])
+        return options
+
+    def _resolve(self, value: str) -> str:
+        concat = re.fullmatch(r"concat\((.*)\)", value.strip())
+        if concat:
+            parts = [p.strip() for p in concat.group(1).split(",")]
+            return "".join(self._resolve(p) for p in parts)
+        if "VOIP.http-server-uri" in value:
+            return (self.http_url or "").rstrip("/")
+        if "VOIP.tftp-server-name" in value:
+            return self.tftp_server
+        return value.strip().strip('"')
+
+    def handle(self, message: DhcpMessage) -> DhcpMessage | None:
+        """The reply to one request (None when there is nothing to answer)."""
+        if message.op != 1:
+            self.stats["dropped:not a request"] += 1
+            return None
+        mac = message.mac
+        if message.msg_type == DISCOVER:
+            ip = self.leases.get(mac) or str(next(self._hosts))
+            self.leases[mac] = ip
+            self.stats["offers"] += 1
+            opts = {53: bytes([OFFER]), **self._options_for(message)}
+            return DhcpMessage(
+                2, message.xid, message.chaddr, opts, yiaddr=ip, siaddr=self.server_id
+            )
+        if message.msg_type == REQUEST:
+            wanted = message.options.get(50)
+            leased = self.leases.get(mac)
+            if leased is None or (wanted and socket.inet_ntoa(wanted[:4]) != leased):
+                self.stats["naks"] += 1
+                return DhcpMessage(2, message.xid, message.chaddr, {53: bytes([NAK])})
+            self.stats["acks"] += 1
+            opts = {53: bytes([ACK]), **self._options_for(message)}
+            self._commit(leased, mac, message)
+            return DhcpMessage(
+                2, message.xid, message.chaddr, opts, yiaddr=leased, siaddr=self.server_id
+            )
+        if message.msg_type == RELEASE:
+            self.leases.pop(mac, None)
+            return None
+        self.stats["dropped:unhandled type"] += 1
+        return None
+
+    def _commit(self, ip: str, mac: str, message: DhcpMessage) -> None:
+        # Wazo's hook sends each option as its 3-digit code and dot-separated hex bytes.
+        options = [
+            f"{code:03d}" + ".".join(f"{b:02x}" for b in value)
+            for code, value in sorted(message.options.items())
+        ]
+        info = {"op": "commit", "ip": ip, "mac": mac, "options": options}
+        if self.on_commit is not None:
+            self.on_commit(info)
+        if self.provd_url:
+            body = json.dumps({"dhcp_info": info}).encode()
+            headers = {"Content-Type": "application/vnd.proformatique.provd+json"}
+            if self.provd_token:
+                headers["X-Auth-Token"] = self.provd_token
+            req = urllib.request.Request(
+                self.provd_url.rstrip("/") + "/dev_mgr/dhcpinfo",
+                data=body,
+                method="POST",
+                headers=headers,
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=5):
+                    self.stats["commits_pushed"] += 1
+            except OSError:
+                self.stats["push_errors"] += 1
