@@ -14,9 +14,10 @@ import pytest
 
 from pytest_provd.fixtures.phones import dhcp_server, make_phone
 from pytest_provd.fixtures.provd import provd, provd_client, provd_factory, provd_server
+from pytest_provd.options import BACKENDS, read_options
 from pytest_provd.problems import SourceError
 from pytest_provd.report.reporter import ProvdReporter
-from pytest_provd.session import BACKENDS, ProvdSession, read_options, session_key
+from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import TIERS, iter_collectors
 
 # The dynamic tiers register their item planners on import.

@@ -1,138 +1,33 @@
-"""Per-run state of pytest-provd: resolved options, the plugin tree and the selected targets."""
+"""Per-run state of pytest-provd: the plugin tree, the selected targets and what the tiers
+keep for the run (in :attr:`ProvdSession.stash`).  One :class:`ProvdSession` per pytest run,
+stored in ``config.stash[session_key]``."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_provd import tree as tree_mod
+from pytest_provd.options import ProvdOptions
 from pytest_provd.report.golden import GoldenStore
 
 if TYPE_CHECKING:
     from pytest_provd.firmware.proxy import FirmwareProxy
 
-BACKENDS = ("embedded", "real", "url")
-
-
-@dataclass
-class ProvdOptions:
-    """The ``--provd-*`` options (or their ``provd_*`` ini twins), validated."""
-
-    plugins_dir: Path | None = None
-    plugins: list[str] = field(default_factory=list)
-    base_ref: str | None = None
-    backend: str = "embedded"
-    url: str | None = None
-    token: str | None = None
-    http_url: str | None = None
-    tftp_port: int | None = None
-    firmware_dir: Path | None = None
-    changed: bool = False
-    baseline: Path | None = None
-    write_baseline: Path | None = None
-    golden_dir: Path = Path("tests/golden")
-    update_golden: bool = False
-    check_urls: bool = False
-
-
-def _get(config: pytest.Config, name: str) -> object:
-    """The command-line value of ``--provd-<name>``, else the ini value ``provd_<name>``."""
-    value = config.getoption(f"provd_{name}")
-    if value in (None, [], False):
-        value = config.getini(f"provd_{name}")
-    return value
-
-
-def read_options(config: pytest.Config) -> ProvdOptions:
-    """Validate the options; a bad value is a :class:`pytest.UsageError` naming valid ones."""
-    opts = ProvdOptions()
-    plugins_dir = _get(config, "plugins_dir")
-    if plugins_dir:
-        path = Path(str(plugins_dir))
-        if not path.is_absolute():
-            path = config.invocation_params.dir / path
-        if not path.is_dir():
-            raise pytest.UsageError(f"--provd-plugins-dir: {path} is not a directory")
-        opts.plugins_dir = path.resolve()
-    raw_plugins = _get(config, "plugin") or []
-    assert isinstance(raw_plugins, list)
-    opts.plugins = [p for item in raw_plugins for p in str(item).replace(",", " ").split()]
-    base_ref = _get(config, "base_ref")
-    opts.base_ref = str(base_ref) if base_ref else None
-    backend = str(_get(config, "backend") or "embedded")
-    if backend not in BACKENDS:
-        raise pytest.UsageError(
-            f"--provd-backend: unknown backend {backend!r}; valid: {', '.join(BACKENDS)}"
-        )
-    opts.backend = backend
-    url = _get(config, "url")
-    opts.url = str(url) if url else None
-    token = _get(config, "token")
-    opts.token = str(token) if token else None
-    http_url = _get(config, "http_url")
-    opts.http_url = str(http_url) if http_url else None
-    tftp_port = _get(config, "tftp_port")
-    if tftp_port:
-        try:
-            opts.tftp_port = int(str(tftp_port))
-        except ValueError:
-            raise pytest.UsageError(f"--provd-tftp-port: {tftp_port!r} is not a port") from None
-        if not 0 < opts.tftp_port < 65536:
-            raise pytest.UsageError(f"--provd-tftp-port: {tftp_port} is not a port")
-    if backend == "url":
-        from pytest_provd.net import is_loopback_url
-
-        if not opts.url:
-            raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
-        for flag, address in (("url", opts.url), ("http-url", opts.http_url)):
-            # The harness only talks to loopback: a container with ports published on
-            # 127.0.0.1, or an ssh -L tunnel, reaches a remote box.
-            if address is not None and not is_loopback_url(address):
-                raise pytest.UsageError(
-                    f"--provd-{flag} {address}: only http(s) URLs on a loopback address are "
-                    "supported (publish the provd's ports on 127.0.0.1 or tunnel with ssh -L)"
-                )
-    elif opts.url or opts.http_url or opts.tftp_port:
-        raise pytest.UsageError(
-            "--provd-url, --provd-http-url and --provd-tftp-port need --provd-backend url"
-        )
-    firmware_dir = _get(config, "firmware_dir")
-    if firmware_dir:
-        opts.firmware_dir = Path(str(firmware_dir)).resolve()
-        if not opts.firmware_dir.is_dir():
-            raise pytest.UsageError(f"--provd-firmware-dir: {opts.firmware_dir} is not a directory")
-        # Plugin code builds its firmware store itself; the environment is how it finds the cache.
-        from pytest_provd.firmware.store import FIRMWARE_DIR_ENV
-
-        os.environ[FIRMWARE_DIR_ENV] = str(opts.firmware_dir)
-    opts.changed = bool(_get(config, "changed"))
-    if opts.changed and not opts.base_ref:
-        raise pytest.UsageError("--provd-changed needs --provd-base-ref REF")
-    for name in ("baseline", "write_baseline"):
-        value = _get(config, name)
-        if value:
-            setattr(opts, name, Path(str(value)).resolve())
-    if opts.baseline is not None and not opts.baseline.is_file():
-        raise pytest.UsageError(f"--provd-baseline: {opts.baseline} does not exist")
-    golden = _get(config, "golden_dir")
-    if golden:
-        opts.golden_dir = Path(str(golden))
-    if not opts.golden_dir.is_absolute():
-        opts.golden_dir = config.rootpath / opts.golden_dir
-    opts.update_golden = bool(_get(config, "update_golden"))
-    opts.check_urls = bool(_get(config, "check_urls"))
-    return opts
-
 
 class ProvdSession:
-    """What one pytest run knows about the plugin tree under test."""
+    """What one pytest run knows about the plugin tree under test.
+
+    Tiers keep their per-run objects in :attr:`stash` (under their own ``pytest.StashKey``)
+    and register what must be released with :meth:`add_cleanup`; :meth:`close` runs those
+    first, last registered first, then removes the scratch directory.
+    """
 
     def __init__(self, config: pytest.Config, options: ProvdOptions) -> None:
         self.config = config
@@ -148,6 +43,12 @@ class ProvdSession:
         self.unchanged: list[str] = []
         self.golden = GoldenStore(options.golden_dir, options.update_golden)
         self._proxy: FirmwareProxy | None = None
+        self.stash = pytest.Stash()
+        self._cleanups: list[Callable[[], None]] = []
+
+    def add_cleanup(self, cleanup: Callable[[], None]) -> None:
+        """Have :meth:`close` call *cleanup* (before the scratch directory goes)."""
+        self._cleanups.append(cleanup)
 
     def plugin_proxies(self) -> dict[str, str]:
         """The ``proxies`` provd passes plugins: none for our compat library; with the real
@@ -243,13 +144,18 @@ class ProvdSession:
         return tree_mod.build(target, self.workdir / "built")
 
     def close(self) -> None:
-        """Stop the firmware proxy; remove the scratch directory."""
-        if self._proxy is not None:
-            self._proxy.close()
-            self._proxy = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        """Run the cleanups, stop the firmware proxy, remove the scratch directory."""
+        try:
+            while self._cleanups:
+                self._cleanups.pop()()
+        finally:
+            if self._proxy is not None:
+                self._proxy.close()
+                self._proxy = None
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None
 
 
 session_key = pytest.StashKey[ProvdSession]()
+"""Where ``config.stash`` keeps the run's :class:`ProvdSession`."""
