@@ -148,7 +148,7 @@ class WireRun:
 
     def __init__(self, run: TargetRun) -> None:
         from emulators.dhcp import DhcpConfig, DhcpServer
-        from pytest_provd.fixtures.phones import _SAMPLE_DHCP
+        from pytest_provd.fixtures.phones import SAMPLE_DHCP
 
         self.backend = make_backend(run.provd, run.target.plugin_id)
         try:
@@ -161,7 +161,7 @@ class WireRun:
             self.backend.close()
             raise
         dhcp_dir = run.target.family.path.parent.parent / "dhcp"
-        config = DhcpConfig.parse(dhcp_dir if dhcp_dir.is_dir() else _SAMPLE_DHCP)
+        config = DhcpConfig.parse(dhcp_dir if dhcp_dir.is_dir() else SAMPLE_DHCP)
         self.dhcp = DhcpServer(
             config,
             http_url=self.endpoints.http_url,
@@ -411,17 +411,17 @@ def _configure_and_fetch(
     """Configure *device*; the files written and, with *verify*, whether they are served."""
     from pytest_provd.provd.plugins.manager import PluginError
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
-    from pytest_provd.provd.plugins.survey import _fetch, _snapshot
+    from pytest_provd.provd.plugins.survey import fetch_served, snapshot_files
 
     plugin = run.plugin
     tftpboot = plugin.path / "var" / "tftpboot"
-    before = _snapshot(tftpboot)
+    before = snapshot_files(tftpboot)
     where = run.target.source_dir or run.target.build_py
     try:
         plugin.configure(device, raw_config or sample_raw_config())
     except PluginError as exc:
         return {}, [_problem_of(exc, run.target, run.plugin.path)]
-    after = _snapshot(tftpboot)
+    after = snapshot_files(tftpboot)
     written = {n: data for n, data in after.items() if before.get(n) != data}
     problems: list[Problem] = []
     if not verify:
@@ -435,7 +435,7 @@ def _configure_and_fetch(
         # at synchronize time) legitimately write none.
         problems.append(Problem(where, f"configure wrote no file for {device['model']}"))
     for name, data in written.items():
-        served = _fetch(plugin, name, device)
+        served = fetch_served(plugin, name, device)
         if served is None:
             problems.append(
                 Problem(where, f"{name} was written but is served neither over HTTP nor TFTP")

@@ -55,7 +55,8 @@ class PluginResult:
         return self.loaded and all(m.error is None for m in self.models)
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
+def snapshot_files(root: Path) -> dict[str, bytes]:
+    """Every regular file under *root* (``{relative posix path: bytes}``); {} without *root*."""
     if not root.is_dir():
         return {}
     return {
@@ -108,7 +109,8 @@ def _fetch_one(plugin: Any, name: str, device: dict[str, Any]) -> bytes | None:
     return None
 
 
-def _fetch(plugin: Any, name: str, device: dict[str, Any]) -> bytes | None:
+def fetch_served(plugin: Any, name: str, device: dict[str, Any]) -> bytes | None:
+    """What *plugin* serves *device* for the written file *name* (HTTP, TFTP), else None."""
     for candidate in _candidates(name):
         data = _fetch_one(plugin, candidate, device)
         if data is not None:
@@ -144,20 +146,20 @@ def survey_plugin(manager: PluginManager, plugin_id: str, counter: Iterable[int]
             model = ModelResult(key)
             result.models.append(model)
             device = device_for(key, next(indexes))
-            before = _snapshot(tftpboot)
+            before = snapshot_files(tftpboot)
             try:
                 plugin.configure(device, sample_raw_config())
             except PluginError as e:
                 model.error = f"configure: {e}"
                 continue
             model.configured = True
-            after = _snapshot(tftpboot)
+            after = snapshot_files(tftpboot)
             model.files = sorted(n for n, data in after.items() if before.get(n) != data)
             if not model.files:
                 model.error = "configure wrote no file"
                 continue
             for name in model.files:
-                got = _fetch(plugin, name, device)
+                got = fetch_served(plugin, name, device)
                 if got is None:
                     model.error = f"{name}: not served over HTTP or TFTP"
                     break
