@@ -13,19 +13,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_provd.problems import SourceError
+from pytest_provd.problems import Problem, SourceError
 
 FORMAT_VERSION = 1
 
 
 def reasons_of(exc: BaseException | None, text: str, plugins_dir: Path | None) -> list[str]:
     """Stable reasons for a failure: one per problem, first line only, paths made relative."""
-    from pytest_provd.suite import ProvdCheckFailed
-
-    if isinstance(exc, ProvdCheckFailed):
+    problems = _problems_of(exc)
+    if problems is not None:
         lines = [
-            f"{p.location()}: {p.message.splitlines()[0] if p.message else ''}"
-            for p in exc.problems
+            f"{p.location()}: {p.message.splitlines()[0] if p.message else ''}" for p in problems
         ]
     elif exc is not None:
         lines = [f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"]
@@ -35,6 +33,18 @@ def reasons_of(exc: BaseException | None, text: str, plugins_dir: Path | None) -
         prefix = str(plugins_dir) + "/"
         lines = [line.replace(prefix, "") for line in lines]
     return lines
+
+
+def _problems_of(exc: BaseException | None) -> list[Problem] | None:
+    """The problems a failed check carries (``ProvdCheckFailed.problems``), if any.
+
+    Read from the attribute rather than by class: this module sits below the suite that
+    raises them.
+    """
+    problems = getattr(exc, "problems", None)
+    if isinstance(problems, list) and all(isinstance(p, Problem) for p in problems):
+        return problems
+    return None
 
 
 @dataclass

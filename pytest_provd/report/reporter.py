@@ -18,6 +18,7 @@ from pytest_provd.session import ProvdSession
 
 _REASONS = "provd_reasons"
 _FACTS = "provd_facts"
+_GOLDEN = "provd_golden_used"
 
 
 class ProvdReporter:
@@ -31,6 +32,7 @@ class ProvdReporter:
         self.failures: dict[str, list[str]] = {}
         self.outcomes: dict[str, dict[str, str]] = defaultdict(dict)
         self.facts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.golden_used: set[str] = set()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -39,6 +41,10 @@ class ProvdReporter:
         """Attach stable failure reasons; turn baselined failures into expected failures."""
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
+        # Golden files travel on the report: under xdist the controller sees no GoldenStore use.
+        used = self.provd.golden.take_used()
+        if used:
+            report.user_properties.append((_GOLDEN, used))
         if report.when != "call" and not (report.when == "setup" and report.failed):
             return
         if not report.failed:
@@ -55,6 +61,8 @@ class ProvdReporter:
         for key, value in report.user_properties:
             if key == _REASONS and isinstance(value, list):
                 self.failures[report.nodeid] = [str(v) for v in value]
+            elif key == _GOLDEN and isinstance(value, list):
+                self.golden_used.update(str(v) for v in value)
             elif key == _FACTS and isinstance(value, dict) and report.when == "call":
                 target = report.nodeid.split("::", 1)[0]
                 for fact, count in value.items():
@@ -116,11 +124,8 @@ class ProvdReporter:
                 f"baseline with {len(self.failures)} failure(s) written to "
                 f"{self.provd.options.write_baseline}"
             )
-        golden = self.provd.golden
-        if golden.used:
-            touched = {path.relative_to(golden.root).parts[0] for path in golden.used}
-            for path in golden.stale(touched & set(targets)):
-                tr.write_line(f"stale golden file (not produced by this run): {path}")
+        for path in self.provd.golden.stale(self.golden_used):
+            tr.write_line(f"stale golden file (not produced by this run): {path}")
 
 
 _current_item: ContextVar[pytest.Item | None] = ContextVar("provd_current_item", default=None)
