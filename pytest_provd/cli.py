@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pytest_provd import tree
 from pytest_provd.problems import SourceError
+from pytest_provd.tree.promotion import check_promotion
 
 
 def _plugins_dir(value: str | None) -> Path:
@@ -34,6 +35,7 @@ def _select(plugins_dir: Path, patterns: Sequence[str]) -> list[tree.Target]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    # pytest and the embedded server (serve) load only for the subcommands that run them.
     import pytest
 
     argv = [f"--provd-plugin={p}" for p in args.plugin]
@@ -58,8 +60,6 @@ def _cmd_package(args: argparse.Namespace) -> int:
 
 
 def _cmd_promote_check(args: argparse.Namespace) -> int:
-    from pytest_provd.tree.promotion import check_promotion
-
     archive = Path(args.archive) if args.archive else None
     problems = check_promotion(Path(args.stable), Path(args.testing), archive)
     for problem in problems:
@@ -69,7 +69,7 @@ def _cmd_promote_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from pytest_provd.serve import serve
+    from pytest_provd.serve import serve  # aiohttp and the provd server: slow to import
 
     targets = _select(_plugins_dir(args.plugins_dir), args.plugin)
     return serve(
