@@ -151,3 +151,13 @@ def test_stale_from_the_paths_of_several_processes(tmp_path: Path) -> None:
         tmp_path / "p" / "M2" / "b",
         tmp_path / "p" / "M2" / "old",
     ]
+
+
+def test_report_sits_below_the_suite_and_the_tiers() -> None:
+    from tests.test_architecture import MODULES, imports_of
+
+    above = ("pytest_provd.suite", "pytest_provd.tiers", "pytest_provd.plugin")
+    report = [m for m in MODULES if m.startswith("pytest_provd.report")]
+    assert len(report) == 4
+    wrong = {m: sorted(t for t in imports_of(m) if t.startswith(above)) for m in report}
+    assert not {m: t for m, t in wrong.items() if t}
