@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pytest_provd.client import ProvdClient  # noqa: E402
-from pytest_provd.provd.domain.app import EmbeddedProvd  # noqa: E402
+from pytest_provd.provd import EmbeddedProvd  # noqa: E402
 
 
 def cold_start() -> float:

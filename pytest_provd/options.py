@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,10 +97,6 @@ def read_options(config: pytest.Config) -> ProvdOptions:
         opts.firmware_dir = Path(str(firmware_dir)).resolve()
         if not opts.firmware_dir.is_dir():
             raise pytest.UsageError(f"--provd-firmware-dir: {opts.firmware_dir} is not a directory")
-        # Plugin code builds its firmware store itself; the environment is how it finds the cache.
-        from pytest_provd.firmware.store import FIRMWARE_DIR_ENV
-
-        os.environ[FIRMWARE_DIR_ENV] = str(opts.firmware_dir)
     opts.changed = bool(_get(config, "changed"))
     if opts.changed and not opts.base_ref:
         raise pytest.UsageError("--provd-changed needs --provd-base-ref REF")

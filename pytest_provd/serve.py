@@ -11,9 +11,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_provd import tree
 from pytest_provd.problems import SourceError
+
+if TYPE_CHECKING:
+    from pytest_provd.provd.server import EmbeddedProvd
 
 _POLL_S = 1.0
 
@@ -28,7 +32,8 @@ def serve(
     duration: float | None = None,
 ) -> int:
     """Run until Ctrl-C (or *duration* seconds); returns an exit status."""
-    from pytest_provd.provd.domain.app import EmbeddedProvd
+    # Lazy: the CLI's other commands must not pay for aiohttp and twisted.
+    from pytest_provd.provd.server import EmbeddedProvd
 
     if bind != "127.0.0.1":
         print(
@@ -68,11 +73,10 @@ def serve(
     return 0
 
 
-def _install(provd: object, target: tree.Target, tmp: Path) -> None:
-    from pytest_provd.provd.domain.app import EmbeddedProvd
-    from pytest_provd.provd.plugins.manager import PluginError
+def _install(provd: EmbeddedProvd, target: tree.Target, tmp: Path) -> None:
+    # Lazy, as in serve(): loaded with the server anyway.
+    from pytest_provd.provd.plugins.errors import PluginError
 
-    assert isinstance(provd, EmbeddedProvd)
     try:
         built = tree.build(target, tmp / "built")
         provd.install_plugin_dir(built)

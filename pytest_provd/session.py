@@ -9,11 +9,12 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_provd import tree as tree_mod
+from pytest_provd.firmware import FIRMWARE_DIR_CFG
 from pytest_provd.options import ProvdOptions
 from pytest_provd.report.golden import GoldenStore
 
@@ -49,6 +50,14 @@ class ProvdSession:
     def add_cleanup(self, cleanup: Callable[[], None]) -> None:
         """Have :meth:`close` call *cleanup* (before the scratch directory goes)."""
         self._cleanups.append(cleanup)
+
+    def plugin_gen_cfg(self) -> dict[str, Any]:
+        """provd's general configuration for the run's plugin managers: ``proxies`` and the
+        ``--provd-firmware-dir`` cache (per plugin manager, nothing process-wide)."""
+        gen_cfg: dict[str, Any] = {"proxies": self.plugin_proxies()}
+        if self.options.firmware_dir is not None:
+            gen_cfg[FIRMWARE_DIR_CFG] = str(self.options.firmware_dir)
+        return gen_cfg
 
     def plugin_proxies(self) -> dict[str, str]:
         """The ``proxies`` provd passes plugins: none for our compat library; with the real

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_provd import tree
 from pytest_provd.client import ProvdClient
-from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd import EmbeddedProvd
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
 # The fixtures under test (until pytest_provd.plugin registers them).

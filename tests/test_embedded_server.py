@@ -16,7 +16,7 @@ import tftpy
 
 from pytest_provd import tree
 from pytest_provd.client import ProvdClient, ProvdClientError
-from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd import EmbeddedProvd
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
 # The fixtures under test (until pytest_provd.plugin registers them).

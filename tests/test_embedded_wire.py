@@ -12,7 +12,7 @@ import pytest
 import tftpy
 
 from pytest_provd import tree
-from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd import EmbeddedProvd
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 from pytest_provd.provd.servers.tftp import name_problem, negotiate, parse_request
 

@@ -65,7 +65,7 @@ def test_servers_leave_no_threads_sockets_or_dirs(provd_factory: object, tmp_pat
     if fds_before is not None:
         assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
     own = provd_factory()  # type: ignore[operator]
-    from pytest_provd.provd.domain.app import EmbeddedProvd
+    from pytest_provd.provd import EmbeddedProvd
 
     temp = EmbeddedProvd().start()
     temp_dir = temp.state_dir

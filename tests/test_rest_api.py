@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_provd.client import ProvdClient, ProvdClientError, operation_state
-from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd import EmbeddedProvd
 
 # The fixtures under test (until pytest_provd.plugin registers them).
 

@@ -11,7 +11,8 @@ import pytest
 
 from pytest_provd import tree
 from pytest_provd.client import ProvdClient, ProvdClientError
-from pytest_provd.provd.domain.app import MASTER_TENANT, EmbeddedProvd
+from pytest_provd.provd import EmbeddedProvd
+from pytest_provd.provd.domain.tenants import MASTER_TENANT
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 from tests.test_embedded_server import http_get
 

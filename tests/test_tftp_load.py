@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.provd.domain.app import EmbeddedProvd
+from pytest_provd.provd import EmbeddedProvd
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 from pytest_provd.provd.servers.tftp import TftpServer, negotiate
 

@@ -20,14 +20,19 @@ be restarted); every call into provd is made on that thread.
 
 from __future__ import annotations
 
+import concurrent.futures
+import importlib.util
+import os
+import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pytest_provd import compat
+from twisted.internet import defer
 
-if TYPE_CHECKING:
-    from pytest_provd.backends.base import ProvdEndpoints
+from pytest_provd import compat, tree
+from pytest_provd.backends.base import BackendError, ProvdEndpoints, plugin_server
+from pytest_provd.provd.domain.configs import default_configs
 
 # Where provd keeps its request-processing configuration: a source checkout ships it under
 # etc/wazo-provd, a Debian install under /etc/wazo-provd.
@@ -56,9 +61,6 @@ def unavailable_reason() -> str | None:
 
 def request_config_dir() -> Path | None:
     """The directory holding ``info_extractor.py.conf.default`` and friends."""
-    import importlib.util
-    import os
-
     candidates: list[Path] = []
     if os.environ.get(REQUEST_CONFIG_ENV):
         candidates.append(Path(os.environ[REQUEST_CONFIG_ENV]))
@@ -75,6 +77,7 @@ def request_config_dir() -> Path | None:
 def _reactor() -> Any:
     """The global twisted reactor, running in a daemon thread."""
     global _reactor_thread
+    # Lazy: importing the reactor installs it, which only the real backend wants.
     from twisted.internet import reactor as twisted_reactor
 
     # Typed as the union of its interfaces; the calls below are the documented ones.
@@ -93,10 +96,6 @@ def _reactor() -> Any:
 
 def _call(fun: Any, *args: Any, **kwargs: Any) -> Any:
     """Run *fun* on the reactor thread; its (Deferred's) result, or its exception."""
-    import concurrent.futures
-
-    from twisted.internet import defer
-
     reactor = _reactor()
     future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
@@ -134,8 +133,6 @@ class RealProvd:
 
     def start(self) -> RealProvd:
         """Start the application, HTTP and TFTP on 127.0.0.1; returns self."""
-        from pytest_provd.backends.base import ProvdEndpoints
-
         _call(self._start)
         http = self._ports[0].getHost().port
         tftp = self._ports[1].getHost().port
@@ -143,6 +140,7 @@ class RealProvd:
         return self
 
     def _start(self) -> None:
+        # Lazy: wazo_provd is only there when the real backend can run at all.
         from twisted.web.resource import Resource
         from wazo_provd.app import ProvisioningApplication
         from wazo_provd.devices import ident, pgasso
@@ -151,8 +149,6 @@ class RealProvd:
         from wazo_provd.persist.json_backend import JsonDatabaseFactory
         from wazo_provd.servers.http_site import Site
         from wazo_provd.servers.tftp.proto import TFTPProtocol
-
-        from pytest_provd.provd.domain.configs import default_configs
 
         # The listening ports come first: the base raw config must name them.
         reactor = _reactor()
@@ -218,11 +214,6 @@ class RealProvd:
 
     def install_plugin_dir(self, built_dir: Path) -> str:
         """Install a built plugin through a loopback plugin server, as provd installs one."""
-        import tempfile
-
-        from pytest_provd import tree
-        from pytest_provd.backends.base import BackendError, plugin_server
-
         plugin_id = built_dir.name
         with tempfile.TemporaryDirectory(prefix="provd-real-pkg-") as tmp:
             tree.package(built_dir, Path(tmp))
@@ -267,6 +258,7 @@ class RealProvd:
         """A dhcpd-hook commit (``{"op", "ip", "mac", "options"}``) into provd's processing."""
         if info.get("op", "commit") != "commit":
             return
+        # Lazy, as in _start(): wazo_provd is there only for this backend.
         from wazo_provd.util import norm_ip, norm_mac
 
         request = {
@@ -282,8 +274,6 @@ class RealProvd:
             return
 
         def stop() -> Any:
-            from twisted.internet import defer
-
             waits = [defer.maybeDeferred(port.stopListening) for port in self._ports]
             self.app.close()
             self._db.close()

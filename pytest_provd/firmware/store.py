@@ -1,47 +1,48 @@
 """Firmware installation from a plugin's pkgs.db, with real or synthetic files, sandboxed.
 
-A package's files come from a cache of real blobs (``--provd-firmware-dir``, or the
-``PYTEST_PROVD_FIRMWARE_DIR`` environment variable; size and sha1 are checked against pkgs.db)
-or, by default, are *synthetic*: generated so that every step of the package's install recipe
-has something to work on -- a zip when a step unzips the file, holding members named after the
-patterns later steps copy or include.  The recipe then runs exactly as written (fetchfw's node
-graph: ``a`` holds the downloads, each ``x-y`` step reads node x and writes node y, nodes no
-step reads are copied into the plugin's ``var/tftpboot``), so a wrong step, a pattern that
-matches nothing or a path that leaves the sandbox fails here as it would on a real provd.
-
-Synthetic members are named as the plugin expects them: a pattern such as ``*.bin`` takes the
-file names the plugin's templates point at (``firmware/spa51x-7-5-5.bin``) that match it and
-fit the package (its version and name), else the package name without its ``-fw`` suffix
-(``6863i-fw`` → ``6863i.st``, the name Aastra phones fetch).
-
-Synthetic content starts with ``pytest-provd synthetic firmware: <name> version <version>`` so
-an emulated phone can tell which version it "flashed".
+A package's files come from a cache of real blobs (``--provd-firmware-dir``: the plugin
+manager's ``gen_cfg[FIRMWARE_DIR_CFG]``; size and sha1 are checked against pkgs.db) or, by
+default, are *synthetic* (:mod:`pytest_provd.firmware.synthetic`).  The recipe then runs
+exactly as written (fetchfw's node graph: ``a`` holds the downloads, each ``x-y`` step reads
+node x and writes node y, nodes no step reads are copied into the plugin's ``var/tftpboot``),
+so a wrong step, a pattern that matches nothing or a path that leaves the sandbox fails here
+as it would on a real provd.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
-import io
 import json
-import os
-import re
 import shutil
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pytest_provd import pkgsdb
-from pytest_provd.firmware import image
+from pytest_provd.firmware import FIRMWARE_DIR_CFG
+from pytest_provd.firmware.synthetic import (
+    name_hints,
+    plugin_models,
+    substitute,
+    synthetic_file,
+    synthetic_payload,
+)
 from pytest_provd.problems import SourceError
-from pytest_provd.tree.model import model_variants
 
-FIRMWARE_DIR_ENV = "PYTEST_PROVD_FIRMWARE_DIR"
+__all__ = [
+    "FIRMWARE_DIR_CFG",
+    "FileSource",
+    "FirmwareStore",
+    "InstallReport",
+    "synthetic_payload",
+]
+
 _MAX_MEMBER = 512 * 1024 * 1024
-_SYNTHETIC_COMMANDS = {"cp", "unzip", "untar", "include", "exclude", "null"}
 
 
 @dataclass
@@ -64,11 +65,6 @@ class InstallReport:
     installed: list[str] = field(default_factory=list)
 
 
-def synthetic_payload(pkg: pkgsdb.Package, label: str) -> bytes:
-    """The recognisable content of a synthetic firmware file (``...: <name> version <v>``)."""
-    return image.payload(label, str(pkg.version))
-
-
 class _Sandbox:
     """Paths of one installation, all checked to stay inside the work directory."""
 
@@ -87,154 +83,6 @@ class _Sandbox:
         if not path.is_relative_to(base.resolve()):
             raise self.error(f"path {rel!r} leaves the install sandbox", line)
         return path
-
-
-def _substitute(arg: str, files: list[str], args: list[str]) -> str:
-    for index in range(len(files), 0, -1):
-        arg = arg.replace(f"$FILE{index}", files[index - 1])
-    for index in range(len(args), 0, -1):
-        arg = arg.replace(f"$ARG{index}", args[index - 1])
-    return arg
-
-
-_HINT = re.compile(r"/([A-Za-z0-9][A-Za-z0-9_.+-]*\.[A-Za-z0-9]{1,5})\b")
-_GENERIC_TOKENS = {"fw", "firmware", "pkg", "trans", "files", "file", "sip"}
-
-
-def name_hints(plugin_dir: Path) -> frozenset[str]:
-    """File names the plugin's templates point at (``…/firmware/<name>``, ``…/<name>``)."""
-    found: set[str] = set()
-    templates = Path(plugin_dir) / "templates"
-    if templates.is_dir():
-        for path in sorted(templates.rglob("*")):
-            if path.is_file() and path.stat().st_size <= 1024 * 1024:
-                found.update(_HINT.findall(path.read_text(encoding="utf-8", errors="replace")))
-    return frozenset(found)
-
-
-def plugin_models(plugin_dir: Path) -> tuple[str, ...]:
-    """The models of the plugin's capabilities (``Vendor, Model, Version`` keys)."""
-    try:
-        info = json.loads((Path(plugin_dir) / "plugin-info").read_text(encoding="utf-8"))
-        keys = info.get("capabilities", {}) if isinstance(info, dict) else {}
-    except (OSError, ValueError):
-        return ()
-    names = [str(k).split(",")[1].strip() for k in keys if str(k).count(",") == 2]
-    return tuple(sorted({variant for name in names for variant in model_variants(name)}))
-
-
-def _series_members(base: str, pkg: pkgsdb.Package, models: tuple[str, ...]) -> list[str]:
-    """``6863i.st`` ... for a ``*.st`` pattern of a ``6800-fw`` (series) package."""
-    if not base.startswith("*") or "*" in base[1:] or "?" in base:
-        return []
-    series = [t.rstrip("0") for t in re.split(r"[-_.]", pkg.name) if re.fullmatch(r"\d+00", t)]
-    return [m + base[1:] for m in models if any(m.startswith(p) for p in series if p)]
-
-
-def _fit(hint: str, pkg: pkgsdb.Package) -> int:
-    """How well a hinted file name fits a package: its version (2), a name token (1)."""
-    score = 0
-    # "7.5.5" fits spa51x-7-5-5.bin; "1.3.5p" fits SPA112-SPA122_1.3.5_004p.bin
-    wanted = [int(n) for n in re.findall(r"\d+", pkg.version or "")]
-    numbers = [int(n) for n in re.findall(r"\d+", hint)]
-    if wanted and any(
-        numbers[i : i + len(wanted)] == wanted for i in range(len(numbers) - len(wanted) + 1)
-    ):
-        score += 2
-    tokens = {t for t in re.split(r"[-_.]", pkg.name.lower()) if t} - _GENERIC_TOKENS
-    score += any(t in hint.lower() for t in tokens)
-    return score
-
-
-def _member_names(
-    pattern: str, pkg: pkgsdb.Package, hints: frozenset[str], models: tuple[str, ...] = ()
-) -> list[str]:
-    """File names matching a glob pattern, for synthetic archive members."""
-    pattern = pattern.replace("**/", "").strip("/")
-    folder, _, base = pattern.rpartition("/")
-    stem = re.sub(r"[-_](fw|firmware)$", "", pkg.name)
-    prefix = folder.replace("*", stem).replace("?", "x") + "/" if folder else ""
-    scored = [(_fit(h, pkg), h) for h in sorted(hints) if fnmatch.fnmatchcase(h, base)]
-    best = max((score for score, _ in scored), default=0)
-    if best > 0:
-        return [prefix + h for score, h in scored if score == best]
-    series = _series_members(base, pkg, models)
-    if series:
-        return [prefix + name for name in series]
-    name = base.replace("*", stem).replace("?", "x")
-    return [prefix + name if name else pkg.name]
-
-
-def _archive(
-    kind: str,
-    node: str,
-    recipe: pkgsdb.InstallRecipe,
-    pkg: pkgsdb.Package,
-    files: list[str],
-    hints: frozenset[str] = frozenset(),
-    models: tuple[str, ...] = (),
-) -> bytes:
-    """A zip or tar.gz holding what the steps reading *node* will look for (recursively)."""
-    members: dict[str, bytes] = {}
-    for step in recipe.steps:
-        if step.src != node:
-            continue
-        args = [_substitute(a, files, pkg.install_args) for a in step.args]
-        if step.command == "cp":
-            patterns = args[:-1]
-        elif step.command == "include":
-            patterns = args
-        elif step.command in ("unzip", "untar") and args:
-            for name in _member_names(args[0], pkg, frozenset()):
-                members[name] = _archive(step.command, step.dst, recipe, pkg, files, hints, models)
-            continue
-        else:
-            continue
-        for pattern in patterns:
-            for name in _member_names(pattern, pkg, hints, models):
-                members[name] = synthetic_payload(pkg, name.rsplit("/", 1)[-1])
-    if not members:
-        members[f"{pkg.name}.bin"] = synthetic_payload(pkg, pkg.name)
-    buf = io.BytesIO()
-    if kind == "unzip":
-        with zipfile.ZipFile(buf, "w") as archive:
-            for name, data in members.items():
-                archive.writestr(name, data)
-    else:
-        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-            for name, data in members.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def _synthetic_file(
-    db: pkgsdb.PkgsDb,
-    pkg: pkgsdb.Package,
-    recipe: pkgsdb.InstallRecipe,
-    file_index: int,
-    files: list[str],
-    hints: frozenset[str] = frozenset(),
-    models: tuple[str, ...] = (),
-) -> bytes:
-    name = files[file_index]
-    for step in recipe.steps:
-        if step.src != "a":
-            continue
-        args = [_substitute(a, files, pkg.install_args) for a in step.args]
-        if not args or not fnmatch.fnmatchcase(name, args[0]):
-            continue
-        if step.command in ("unzip", "untar"):
-            return _archive(step.command, step.dst, recipe, pkg, files, hints, models)
-        if step.command not in _SYNTHETIC_COMMANDS:
-            raise SourceError(
-                db.path,
-                f"[install_{recipe.name}] step {step.label}: synthetic firmware cannot feed "
-                f"'{step.command}'; give real files with --provd-firmware-dir",
-                step.line,
-            )
-    return synthetic_payload(pkg, name)
 
 
 def _copy_tree_filtered(src: Path, dst: Path, keep: Any) -> list[Path]:
@@ -346,13 +194,19 @@ class FirmwareStore:
 
     def __init__(self, plugin_dir: Path, firmware_dir: Path | None = None) -> None:
         self.plugin_dir = Path(plugin_dir)
-        env = os.environ.get(FIRMWARE_DIR_ENV)
-        self.firmware_dir = firmware_dir or (Path(env) if env else None)
+        self.firmware_dir = firmware_dir
+        """The cache of real files (None: every file is synthetic)."""
         self.db_path = self.plugin_dir / "pkgs" / "pkgs.db"
         self.tftpboot = self.plugin_dir / "var" / "tftpboot"
         self.state_dir = self.plugin_dir / "var" / "installed"
         self.reports: dict[str, InstallReport] = {}
         self._names: tuple[frozenset[str], tuple[str, ...]] | None = None
+
+    @classmethod
+    def for_plugin(cls, plugin_dir: Path, gen_cfg: Mapping[str, Any]) -> FirmwareStore:
+        """The store of a plugin loaded with *gen_cfg* (provd's general configuration)."""
+        cache = gen_cfg.get(FIRMWARE_DIR_CFG)
+        return cls(plugin_dir, Path(cache) if cache else None)
 
     def _naming(self) -> tuple[frozenset[str], tuple[str, ...]]:
         """Template file names and models that name synthetic members (read once)."""
@@ -405,7 +259,7 @@ class FirmwareStore:
                 if step.src not in nodes:
                     raise box.error(f"step {step.label} reads unknown node {step.src}", step.line)
                 nodes.setdefault(step.dst, work / f"node_{step.dst}")
-                args = [_substitute(a, names, pkg.install_args) for a in step.args]
+                args = [substitute(a, names, pkg.install_args) for a in step.args]
                 _run_step(step, args, nodes[step.src], nodes[step.dst], box)
             sources = {s.src for s in recipe.steps}
             results = [path for node, path in nodes.items() if node not in sources]
@@ -468,7 +322,7 @@ class FirmwareStore:
                     )
                 report.files.append(FileSource(file_id, name, "cache", str(cached)))
             else:
-                data = _synthetic_file(
+                data = synthetic_file(
                     db,
                     pkg,
                     recipe,

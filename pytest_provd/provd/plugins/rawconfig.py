@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pytest_provd.provd.plugins.errors import PluginConfigError
+
 SAMPLE_USER_UUID = "12345678-1234-5678-9abc-def012345678"
 
 
@@ -35,8 +37,6 @@ def apply_defaults(raw_config: dict[str, Any]) -> dict[str, Any]:
 
 def check_common(raw_config: dict[str, Any]) -> None:
     """provd refuses a base raw config without ip, http_port and tftp_port."""
-    from pytest_provd.provd.plugins.manager import PluginConfigError
-
     missing = [k for k in ("ip", "http_port", "tftp_port") if k not in raw_config]
     if missing:
         raise PluginConfigError(f"raw config: missing {', '.join(missing)} parameter")

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, unquote
 
 from aiohttp import web
 
-from pytest_provd.provd.domain.devices import Pipeline
-from pytest_provd.provd.plugins.manager import HttpRequestInfo
+from pytest_provd.provd.domain.pipeline import Pipeline
+from pytest_provd.provd.plugins.messages import HttpRequestInfo
+
+logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 64 * 1024
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
 
@@ -71,6 +76,19 @@ def make_http_app(pipeline: Pipeline, executor: concurrent.futures.Executor) -> 
         headers = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP}
         return web.Response(status=reply.status, headers=headers, body=data)
 
-    app = web.Application(client_max_size=MAX_REQUEST_BODY)
+    @web.middleware
+    async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # The pipeline answers 500 for what fails inside it; this catches what fails around it.
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            where = f"HTTP {request.method} {request.path}"
+            logger.error("%s failed", where, exc_info=exc)
+            pipeline.faults.record(where, exc)
+            return web.Response(status=500, text="Internal processing error\n")
+
+    app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[faults])
     app.router.add_route("*", "/{tail:.*}", provision)
     return app

@@ -24,8 +24,8 @@ import logging
 import struct
 from typing import Any, cast
 
-from pytest_provd.provd.domain.devices import Pipeline
-from pytest_provd.provd.plugins.manager import TftpRequestInfo
+from pytest_provd.provd.domain.pipeline import Pipeline
+from pytest_provd.provd.plugins.messages import TftpRequestInfo
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,7 @@ class TftpStats:
     not_found: int = 0
     refused: int = 0  # bad names, writes, malformed or unknown packets, busy
     foreign_tid: int = 0  # packets from an address that is not the transfer's client
+    crashed: int = 0  # transfers dropped by an exception of the server itself
 
 
 class TftpServer:
@@ -191,8 +192,13 @@ class TftpServer:
         self._main = protocol
         self._host = host
         self._reader = asyncio.create_task(self._read_requests(), name="tftp-main")
+        self._reader.add_done_callback(self._reader_done)
         sockname = transport.get_extra_info("sockname")
         return str(sockname[0]), int(sockname[1])
+
+    def _reader_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._crashed("TFTP request reader", task.exception())
 
     async def close(self) -> None:
         """Stop accepting requests and abort running transfers (idempotent)."""
@@ -235,17 +241,26 @@ class TftpServer:
                 continue
             task = asyncio.create_task(self._session(addr, name, options), name=f"tftp-{name}")
             self._sessions[addr] = task
-            task.add_done_callback(self._forget(addr))
+            task.add_done_callback(self._forget(addr, name))
 
     def _refuse(self, main: _Endpoint, addr: tuple[str, int], code: int, why: str) -> None:
         self.stats.refused += 1
         main.send(error_packet(code, why), addr)
 
-    def _forget(self, addr: tuple[str, int]) -> Any:
-        def forget(_task: asyncio.Task[None]) -> None:
+    def _forget(self, addr: tuple[str, int], name: str) -> Any:
+        def forget(task: asyncio.Task[None]) -> None:
             self._sessions.pop(addr, None)
+            if not task.cancelled() and task.exception() is not None:
+                self._crashed(f"TFTP {name} for {addr[0]}:{addr[1]}", task.exception())
 
         return forget
+
+    def _crashed(self, where: str, exc: BaseException | None) -> None:
+        """A transfer (or the request reader) died of an exception: the server's own fault."""
+        assert exc is not None
+        self.stats.crashed += 1
+        logger.error("%s failed", where, exc_info=exc)
+        self.pipeline.faults.record(where, exc)
 
     async def _session(self, client: tuple[str, int], name: str, options: dict[str, str]) -> None:
         loop = asyncio.get_running_loop()

@@ -6,7 +6,7 @@ import importlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jinja2 import Environment, Template
@@ -221,8 +221,8 @@ class _OfflineDownloader:
         return f"<offline {self.kind} downloader>"
 
 
-# Signature: (plugin_dir, downloaders) -> firmware store; replaced by the harness if needed.
-FirmwareStoreFactory = Callable[[str, Any], Any]
+# Signature: (plugin_dir, downloaders, gen_cfg) -> firmware store; replaced by tests if needed.
+FirmwareStoreFactory = Callable[[str, Any, Mapping[str, Any]], Any]
 _firmware_store_factory: FirmwareStoreFactory | None = None
 
 
@@ -232,7 +232,7 @@ def set_firmware_store_factory(factory: FirmwareStoreFactory | None) -> None:
     _firmware_store_factory = factory
 
 
-def _default_firmware_store(plugin_dir: str, downloaders: Any) -> Any:
+def _default_firmware_store(plugin_dir: str, downloaders: Any, gen_cfg: Mapping[str, Any]) -> Any:
     try:
         firmware = importlib.import_module("pytest_provd.firmware.store")
     except ImportError:
@@ -242,7 +242,7 @@ def _default_firmware_store(plugin_dir: str, downloaders: Any) -> Any:
         return None
     from pathlib import Path
 
-    return store_class(Path(plugin_dir))
+    return store_class.for_plugin(Path(plugin_dir), gen_cfg)
 
 
 class FetchfwPluginHelper(AbstractInstallationService):
@@ -277,13 +277,24 @@ class FetchfwPluginHelper(AbstractInstallationService):
         self._downloaders = downloaders
         self.root_dir = os.path.join(plugin_dir, self.TFTPBOOT_DIR)
         self._store_obj: Any = None
+        self._gen_cfg: Mapping[str, Any] = {}
+
+    def use_harness_config(self, gen_cfg: Mapping[str, Any]) -> None:
+        """provd's general configuration of the plugin manager that loaded this plugin.
+
+        Real provd has no such call: the harness's plugin manager makes it right after
+        loading, because plugins build this helper from a directory and downloaders only,
+        while the firmware cache to install from is the plugin manager's.
+        """
+        self._gen_cfg = gen_cfg
+        self._store_obj = None
 
     @property
     def store(self) -> Any:
         """The firmware store, created on first use (None when unavailable)."""
         if self._store_obj is None:
             factory = _firmware_store_factory or _default_firmware_store
-            self._store_obj = factory(self._plugin_dir, self._downloaders)
+            self._store_obj = factory(self._plugin_dir, self._downloaders, self._gen_cfg)
         return self._store_obj
 
     def _require_store(self) -> Any:

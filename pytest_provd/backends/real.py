@@ -1,0 +1,62 @@
+"""The ``real`` backend: an installed ``wazo_provd`` run in-process.
+
+How it is driven is :mod:`pytest_provd.backends.realprovd`'s; this is the :class:`Backend` face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pytest_provd.backends.base import BackendUnavailable, Driver, ProvdEndpoints
+from pytest_provd.backends.realprovd import RealProvd, unavailable_reason
+
+
+class RealBackend:
+    """A real ``wazo_provd`` run in-process (see :mod:`pytest_provd.backends.realprovd`)."""
+
+    name = "real"
+
+    def __init__(self, state_dir: Path, **options: Any) -> None:
+        self.state_dir = state_dir
+        self.options = options
+        self._provd: RealProvd | None = None
+
+    @staticmethod
+    def available() -> str | None:
+        """None when an installed ``wazo_provd`` can run here, else why not."""
+        return unavailable_reason()
+
+    def start(self) -> ProvdEndpoints:
+        reason = unavailable_reason()
+        if reason is not None:
+            raise BackendUnavailable(reason)
+        self._provd = RealProvd(self.state_dir, **self.options).start()
+        assert self._provd.endpoints is not None
+        return self._provd.endpoints
+
+    def close(self) -> None:
+        if self._provd is not None:
+            self._provd.close()
+            self._provd = None
+
+    def install_plugin(self, built_dir: Path) -> str:
+        assert self._provd is not None, "start() first"
+        return self._provd.install_plugin_dir(built_dir)
+
+    def install_firmware(self, plugin_id: str) -> dict[str, str]:
+        assert self._provd is not None, "start() first"
+        return dict(self._provd.install_firmware(plugin_id))
+
+    def track(self, mac: str | None = None, config_id: str | None = None) -> None:
+        # Private state dir, removed at close.
+        return None
+
+    def driver(self) -> Driver:
+        assert self._provd is not None, "start() first"
+        return self._provd
+
+    def dhcp_hook(self) -> Callable[[dict[str, Any]], None] | None:
+        assert self._provd is not None, "start() first"
+        return self._provd.dhcpinfo

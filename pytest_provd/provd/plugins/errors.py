@@ -1,0 +1,101 @@
+"""Errors raised by plugin code or plugin installs, located in the plugin's files when possible."""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+from pytest_provd.problems import SourceError
+
+
+def _plugin_location(
+    tb: TracebackType | None, roots: tuple[Path, ...]
+) -> tuple[str | None, int | None]:
+    """The innermost traceback frame inside one of *roots* (the plugin's own code)."""
+    where: tuple[str | None, int | None] = (None, None)
+    resolved = tuple(r.resolve() for r in roots)
+    for frame in traceback.extract_tb(tb):
+        try:
+            path = Path(frame.filename).resolve()
+        except (OSError, ValueError):
+            continue
+        if any(path.is_relative_to(r) for r in resolved):
+            where = (frame.filename, frame.lineno)
+    return where
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"SyntaxError: {exc.msg}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class PluginError(Exception):
+    """Base of errors raised by plugin code, located in the plugin's files when possible."""
+
+    def __init__(
+        self,
+        plugin_id: str,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.plugin_id = plugin_id
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        super().__init__(f"{where}{plugin_id}: {message}")
+
+    @classmethod
+    def from_exception(
+        cls, plugin_id: str, plugin_dir: Path, exc: BaseException, action: str
+    ) -> PluginError:
+        """Wrap *exc* raised by plugin code while doing *action*."""
+        path: str | None
+        line: int | None
+        if isinstance(exc, SyntaxError) and exc.filename:
+            path, line = exc.filename, exc.lineno
+        else:
+            path, line = _plugin_location(exc.__traceback__, (plugin_dir,))
+        return cls(plugin_id, f"{action}: {_describe(exc)}", path, line)
+
+
+class PluginLoadError(PluginError):
+    """The plugin could not be loaded (bad entry.py/common.py, plugin-info, no plugin class)."""
+
+
+class PluginConfigError(PluginError):
+    """configure/configure_common/deconfigure/synchronize failed (RawConfigError included)."""
+
+    def __init__(
+        self,
+        plugin_id_or_message: str,
+        message: str | None = None,
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        if message is None:
+            super().__init__("", plugin_id_or_message, path, line)
+        else:
+            super().__init__(plugin_id_or_message, message, path, line)
+
+
+class PluginInstallError(SourceError):
+    """A plugin could not be installed from a plugin server."""
+
+
+@contextlib.contextmanager
+def calling(
+    plugin_id: str, plugin_dir: Path, action: str, error: type[PluginError]
+) -> Iterator[None]:
+    """Turn anything plugin code raises while doing *action* into *error* (PluginError kept)."""
+    try:
+        yield
+    except PluginError:
+        raise
+    except Exception as e:
+        raise error.from_exception(plugin_id, plugin_dir, e, action) from e
