@@ -2,6 +2,7 @@
 
 The work lives elsewhere: :mod:`pytest_provd.tree.model` (plugin trees and builds),
 :mod:`pytest_provd.checks` (static rules), :mod:`pytest_provd.suite` (the generated suite),
+:mod:`pytest_provd.tiers` (what the suite checks, one module per tier),
 :mod:`pytest_provd.provd` (the provd server), :mod:`emulators` (phones and DHCP).
 """
 
@@ -12,19 +13,40 @@ from typing import Any, Literal
 
 import pytest
 
-from pytest_provd.fixtures.phones import dhcp_server, make_phone
+from pytest_provd import hookspecs
+from pytest_provd.fixtures.phones import (
+    dhcp_server,
+    make_phone,
+    provd_dhcp_server,
+    provd_make_phone,
+)
 from pytest_provd.fixtures.provd import provd, provd_client, provd_factory, provd_server
 from pytest_provd.options import BACKENDS, read_options
 from pytest_provd.problems import SourceError
 from pytest_provd.report.reporter import ProvdReporter
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import TIERS, iter_collectors
-
-# The dynamic tiers register their item planners on import.
-from pytest_provd.tiers import gate
+from pytest_provd.tiers import configure, firmware, golden, hostile, load, provision, static
 
 IniType = Literal["string", "args", "bool"] | None
-FIXTURES = (provd, provd_client, provd_factory, provd_server, dhcp_server, make_phone)
+FIXTURES = (
+    provd,
+    provd_client,
+    provd_factory,
+    provd_server,
+    provd_dhcp_server,
+    provd_make_phone,
+    dhcp_server,
+    make_phone,
+)
+
+TIER_PLUGINS = (static, load, hostile, firmware, configure, provision, golden)
+"""The tier modules, registered as plugins; their items come in this order."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Add the ``pytest_provd_*`` hooks."""
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -115,11 +137,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "provd: an item of the generated provd plugin suite")
     for marker, text in TIERS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
-    provd = ProvdSession(config, read_options(config))
-    config.stash[session_key] = provd
-    provd.select()
+    # pluggy calls the last registered first: register in reverse to plan in TIER_PLUGINS order.
+    for tier in reversed(TIER_PLUGINS):
+        if not config.pluginmanager.is_registered(tier):
+            config.pluginmanager.register(tier, f"provd-tier-{tier.__name__.rpartition('.')[2]}")
+    session = ProvdSession(config, read_options(config))
+    config.stash[session_key] = session
+    session.select()
     try:
-        reporter = ProvdReporter(provd)
+        reporter = ProvdReporter(session)
     except SourceError as exc:
         raise pytest.UsageError(f"--provd-baseline: {exc}") from exc
     config.pluginmanager.register(reporter, "provd-reporter")
@@ -127,37 +153,36 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove this run's scratch directory."""
-    provd = config.stash.get(session_key, None)
-    if provd is not None:
-        gate.close_runs(provd)
-        provd.close()
+    session = config.stash.get(session_key, None)
+    if session is not None:
+        session.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """One line: backend, plugins dir, targets, base ref."""
-    provd = config.stash.get(session_key, None)
-    if provd is None or (not provd.targets and provd.plugins_dir is None):
+    session = config.stash.get(session_key, None)
+    if session is None or (not session.targets and session.plugins_dir is None):
         return []
-    names = [t.plugin_id for t in provd.targets]
+    names = [t.plugin_id for t in session.targets]
     shown = ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")
     lines = [
-        f"provd: backend {provd.options.backend}, plugins dir {provd.plugins_dir}, "
-        f"targets: {shown or 'none'}, base ref: {provd.options.base_ref or 'none'}"
+        f"provd: backend {session.options.backend}, plugins dir {session.plugins_dir}, "
+        f"targets: {shown or 'none'}, base ref: {session.options.base_ref or 'none'}"
     ]
-    if provd.options.changed:
+    if session.options.changed:
         lines.append(
             f"provd: --provd-changed kept {len(names)} changed target(s), "
-            f"left out {len(provd.unchanged)} unchanged"
+            f"left out {len(session.unchanged)} unchanged"
         )
     return lines
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With ``--provd-plugin`` and no test paths, collect only the generated suite."""
-    provd = config.stash.get(session_key, None)
+    session = config.stash.get(session_key, None)
     if (
-        provd is not None
-        and provd.options.plugins
+        session is not None
+        and session.options.plugins
         and config.args_source != pytest.Config.ArgsSource.ARGS
     ):
         return True
@@ -169,8 +194,5 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Append the generated suite, before -m/-k deselection sees the items."""
-    provd = config.stash.get(session_key, None)
-    if provd is None or not provd.targets:
-        return
-    for collector in iter_collectors(session, provd):
+    for collector in iter_collectors(session):
         items.extend(session.genitems(collector))

@@ -32,6 +32,14 @@ class Problem:
         return text
 
 
+class ProvdCheckFailed(Exception):
+    """The problems a generated item found; reported one per line, without a traceback."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
 class ProvdHarnessError(Exception):
     """Base class of the harness's own user-facing errors."""
 

@@ -4,22 +4,26 @@ Node ids read ``wazo-snom-10.1.215.13::pkgs-db``, ``wazo-snom-10.1.215.13::model
 ``wazo-snom-10.1.215.13::D785::provision``.  Each item runs a function returning the problems it
 found; a non-empty list fails the item with one line per problem (file:line [section]: message
 (fix: ...)) and no Python traceback, since the defect is in the plugin tree, not in the test.
+
+What a target's items are is asked of every plugin through the
+:func:`~pytest_provd.hookspecs.pytest_provd_plan_target` hook; the tiers of
+:mod:`pytest_provd.tiers` answer it, and any other pytest plugin may add items too.
 """
 
 from __future__ import annotations
 
-import ast
-import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.problems import Problem, SourceError
-from pytest_provd.session import ProvdSession
+from pytest_provd.checks import entry_models, target_facts
+from pytest_provd.facts import recording
+from pytest_provd.problems import Problem, ProvdCheckFailed, SourceError
+from pytest_provd.session import ProvdSession, session_key
 
 TIERS = {
     "provd_static": "static checks of a plugin target (no server, no phone)",
@@ -32,12 +36,29 @@ TIERS = {
 Runner = Callable[[], Iterable[Problem]]
 
 
-class ProvdCheckFailed(Exception):
-    """The problems an item found; rendered without a traceback."""
+@dataclass
+class ItemSpec:
+    """What one generated item is called, its tier and what it runs."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+    name: str
+    tier: str
+    runner: Runner
+
+
+@dataclass
+class TargetPlan:
+    """Items directly under the target, and per-model item groups (in insertion order)."""
+
+    items: list[ItemSpec] = field(default_factory=list)
+    models: dict[str, list[ItemSpec]] = field(default_factory=dict)
+
+    def add(self, spec: ItemSpec) -> None:
+        """An item directly under the target."""
+        self.items.append(spec)
+
+    def add_model(self, model: str, spec: ItemSpec) -> None:
+        """An item under the target's ``<model>`` collector."""
+        self.models.setdefault(model, []).append(spec)
 
 
 class ProvdItem(pytest.Item):
@@ -53,13 +74,8 @@ class ProvdItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the check; fail with its problems."""
-        from pytest_provd.report import reporter as reporting
-
-        token = reporting.running(self)
-        try:
+        with recording(self):
             problems = list(self.runner())
-        finally:
-            reporting.done(token)
         if problems:
             raise ProvdCheckFailed(problems)
 
@@ -100,15 +116,14 @@ class ModelCollector(pytest.Collector):
 class TargetCollector(pytest.Collector):
     """Everything the gate checks about one build target."""
 
-    def __init__(self, *, target: tree.Target, provd: ProvdSession, **kwargs: Any) -> None:
+    def __init__(self, *, target: tree.Target, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.target = target
-        self.provd = provd
 
     def collect(self) -> list[pytest.Item | pytest.Collector]:
-        """Static checks, then the per-model collectors of the dynamic tiers."""
+        """The target's own items, then one collector per model."""
         children: list[pytest.Item | pytest.Collector] = []
-        plan = plan_target(self.provd, self.target)
+        plan = plan_target(self.config.stash[session_key], self.target)
         for spec in plan.items:
             children.append(_item(self, spec, self.target))
         for model, specs in plan.models.items():
@@ -125,118 +140,32 @@ def _item(parent: pytest.Collector, spec: ItemSpec, target: tree.Target) -> Prov
     return item
 
 
-@dataclass
-class ItemSpec:
-    """What one generated item is called, its tier and what it runs."""
-
-    name: str
-    tier: str
-    runner: Runner
-
-
-@dataclass
-class TargetPlan:
-    """Items directly under the target, and per-model item groups."""
-
-    items: list[ItemSpec]
-    models: dict[str, list[ItemSpec]]
-
-
-# Planners contribute items for a target; the dynamic tiers register theirs here too.
-Planner = Callable[[ProvdSession, tree.Target, TargetPlan], None]
-PLANNERS: list[Planner] = []
-
-
-def planner(fun: Planner) -> Planner:
-    """Register a function that adds items to every target's plan."""
-    PLANNERS.append(fun)
-    return fun
-
-
-def plan_target(provd: ProvdSession, target: tree.Target) -> TargetPlan:
-    """The full list of generated items for *target*."""
-    plan = TargetPlan([], {})
-    for fun in PLANNERS:
-        fun(provd, target, plan)
+def plan_target(session: ProvdSession, target: tree.Target) -> TargetPlan:
+    """The full list of generated items for *target*, from every plugin's planner hook."""
+    plan = TargetPlan()
+    session.config.hook.pytest_provd_plan_target(session=session, target=target, plan=plan)
     return plan
 
 
 def target_models(target: tree.Target) -> list[str]:
-    """Models a target claims, from entry.py MODELS and plugin-info capabilities, in order."""
-    models: list[str] = []
-    if target.source_dir is None:
-        return models
-    # entry.py names real models; capability keys may group them for display ("6920(w)"),
-    # so they are the fallback when MODELS cannot be read statically.
-    declared = _entry_models(target.source_dir / "entry.py")
-    for model in declared or _capability_models(target.source_dir / "plugin-info"):
-        if model not in models:
-            models.append(model)
-    return models
+    """The models the per-model items of *target* run, in order.
+
+    entry.py's models as :func:`pytest_provd.checks.entry_models` reads them (the reader of
+    the ``entry`` and ``models[...]`` checks); when entry.py names none statically, the models
+    of plugin-info's well-formed capability keys, which may group models for display
+    (``6920(w)``).
+    """
+    declared = entry_models(target)
+    if declared:
+        return list(dict.fromkeys(declared))
+    info = target_facts(target).info
+    return list(info.capability_models()) if info is not None else []
 
 
-def _capability_models(path: Path) -> list[str]:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return []
-    caps = info.get("capabilities") if isinstance(info, dict) else None
-    if not isinstance(caps, dict):
-        return []
-    out = []
-    for key in caps:
-        parts = [p.strip() for p in str(key).split(",")]
-        if len(parts) == 3:
-            out.append(parts[1])
-    return out
-
-
-def _entry_models(path: Path) -> list[str]:
-    try:
-        module = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return []
-    for node in module.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "MODELS" for t in node.targets
-        ):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return []
-            if isinstance(value, dict):
-                value = list(value)
-            if isinstance(value, list | tuple):
-                return [str(v if not isinstance(v, tuple) else v[0]) for v in value]
-    return []
-
-
-def iter_collectors(session: pytest.Session, provd: ProvdSession) -> Iterator[TargetCollector]:
-    """One collector per selected target, children of the session."""
-    for target in provd.targets:
+def iter_collectors(pytest_session: pytest.Session) -> Iterator[TargetCollector]:
+    """One collector per selected target, children of *pytest_session*."""
+    session = pytest_session.config.stash.get(session_key, None)
+    for target in session.targets if session is not None else []:
         yield TargetCollector.from_parent(
-            session, name=target.plugin_id, nodeid=target.plugin_id, target=target, provd=provd
+            pytest_session, name=target.plugin_id, nodeid=target.plugin_id, target=target
         )
-
-
-@planner
-def _build_item(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
-    def run() -> list[Problem]:
-        try:
-            provd.build(target)
-        except SourceError as exc:
-            return [Problem(exc.path, exc.message, exc.line, fix="fix the build function")]
-        return []
-
-    plan.items.append(ItemSpec("build", "provd_static", run))
-
-
-@planner
-def _static_checks(provd: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
-    from pytest_provd.checks import CheckContext, iter_items
-
-    ctx = CheckContext(
-        target, base_ref=provd.options.base_ref, repo_root=provd.repo_root, builder=provd.build
-    )
-    for name, runner in iter_items(ctx):
-        plan.items.append(ItemSpec(name, "provd_static", runner))

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pytest_provd.checks._base import CheckContext
-from pytest_provd.checks.entry import check_entry, check_model, model_ids
+from pytest_provd.checks._facts import target_facts
+from pytest_provd.checks.entry import check_entry, check_model, entry_models, model_ids
 from pytest_provd.checks.firmware import check_firmware_consistency
 from pytest_provd.checks.pkgs_db import check_pkgs_db
 from pytest_provd.checks.plugin_info import check_plugin_info
@@ -35,9 +36,11 @@ __all__ = [
     "check_plugin_info",
     "check_templates",
     "check_version_bump",
+    "entry_models",
     "iter_items",
     "model_ids",
     "run_check",
+    "target_facts",
 ]
 
 Runner = Callable[[], list[Problem]]

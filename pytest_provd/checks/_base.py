@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_provd import tree as tree_mod
+from pytest_provd.capabilities import split_capability_key
 from pytest_provd.problems import Problem
 
 Builder = Callable[[tree_mod.Target], Path]
@@ -100,18 +101,10 @@ class PluginInfo:
         """``{model: [(version, key), ...]}`` from the well-formed capability keys."""
         out: dict[str, list[tuple[str, str]]] = {}
         for key in self.capabilities:
-            parts = split_capability_key(key)
-            if parts is not None:
-                out.setdefault(parts[1], []).append((parts[2], key))
+            parsed = split_capability_key(key)
+            if parsed is not None:
+                out.setdefault(parsed.model, []).append((parsed.version, key))
         return out
-
-
-def split_capability_key(key: str) -> tuple[str, str, str] | None:
-    """``("Snom", "D785", "10.1.215.13")`` from ``"Snom, D785, 10.1.215.13"``, else None."""
-    parts = [part.strip() for part in key.split(",")]
-    if len(parts) != 3 or not all(parts):
-        return None
-    return parts[0], parts[1], parts[2]
 
 
 def load_plugin_info(path: Path) -> PluginInfo | Problem:

@@ -3,7 +3,9 @@
 Nothing is executed.  Module-level assignments are evaluated with a tiny interpreter that
 knows literals, names bound earlier, ``+`` on strings and lists, f-strings, comprehensions
 over known values, ``sorted``/``list``/``tuple``/``dict`` and ``.keys()``.  Anything else
-makes the name *unresolvable*, and the checks say so instead of guessing.
+makes the name *unresolvable*, and the checks say so instead of guessing.  This is the one
+reader of entry.py's models: the checks and the generated suite's per-model items both go
+through it (:func:`pytest_provd.checks.entry_models`).
 
 The declarations found in the real plugins repository are, by name:
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from pytest_provd import tree as tree_mod
 from pytest_provd.checks._base import CheckContext, covers, find_line
 from pytest_provd.checks._entry import EntryInfo
 from pytest_provd.checks._facts import family_conventions, same_version, target_facts
@@ -16,6 +17,19 @@ from pytest_provd.problems import Problem
 
 def _entry(ctx: CheckContext) -> EntryInfo | None:
     return target_facts(ctx.target).entry
+
+
+def entry_models(target: tree_mod.Target) -> list[str] | None:
+    """The models *target*'s entry.py declares, None when it names none statically.
+
+    The one reader of entry.py's ``MODELS`` (and its ``MODEL_VERSIONS``-style maps, and
+    ``MODEL``): :func:`pytest_provd.checks._entry.read_entry`, memoised per target.  The
+    ``entry`` and ``models[...]`` checks and the per-model items of the dynamic tiers
+    (:func:`pytest_provd.suite.target_models`) all read models through it, so they agree on
+    what a target declares.
+    """
+    entry = target_facts(target).entry
+    return list(entry.models) if entry is not None and entry.models is not None else None
 
 
 def check_entry(ctx: CheckContext) -> list[Problem]:
@@ -72,15 +86,12 @@ def model_ids(ctx: CheckContext) -> list[str]:
 
     A capability model standing for entry.py models (``T73(U)(W)`` for ``T73U``) adds none.
     """
-    facts = target_facts(ctx.target)
-    out: list[str] = []
-    if facts.entry is not None and facts.entry.models:
-        out += facts.entry.models
-    entry_models = list(out)
-    for model in facts.capability_versions():
+    declared = entry_models(ctx.target) or []
+    out = list(declared)
+    for model in target_facts(ctx.target).capability_versions():
         if model == "*" or model in out:
             continue
-        if not any(covers(model, m) for m in entry_models):
+        if not any(covers(model, m) for m in declared):
             out.append(model)
     return out
 
@@ -90,9 +101,9 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
     facts = target_facts(ctx.target)
     entry, info = facts.entry, facts.info
     caps = facts.capability_versions()
-    entry_models = entry.models if entry is not None and entry.models is not None else None
+    declared = entry_models(ctx.target)
     problems: list[Problem] = []
-    if entry is not None and entry_models is not None and model not in entry_models:
+    if entry is not None and declared is not None and model not in declared:
         if info is not None and model in caps:
             key = caps[model][0][1]
             problems.append(
@@ -101,14 +112,14 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
                     f"capability {key!r} names model {model!r}, which is not in "
                     f"{entry.models_name} of "
                     f"{ctx.rel(entry.path)}:{entry.lines.get(entry.models_name or '')}"
-                    f"{_near(model, entry_models)}",
+                    f"{_near(model, declared)}",
                     info.capability_lines.get(key),
                     section=f"capabilities[{key!r}]",
                     fix=f"add {model!r} to {entry.models_name} or fix the capability key",
                 )
             )
         return problems
-    if entry is None or entry_models is None:
+    if entry is None or declared is None:
         return _model_templates(ctx, model)
     covering = {cap: found for cap, found in caps.items() if covers(cap, model)}
     if info is not None and not covering and "*" not in info.capabilities:

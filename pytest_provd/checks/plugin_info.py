@@ -6,12 +6,8 @@ import difflib
 from typing import Any
 
 from pytest_provd import versions
-from pytest_provd.checks._base import (
-    CheckContext,
-    find_line,
-    load_plugin_info,
-    split_capability_key,
-)
+from pytest_provd.capabilities import split_capability_key
+from pytest_provd.checks._base import CheckContext, find_line, load_plugin_info
 from pytest_provd.problems import Problem
 
 REQUIRED = ("version", "description", "capabilities")

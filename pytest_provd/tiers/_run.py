@@ -1,0 +1,239 @@
+"""One target loaded in a private plugin manager, shared by the in-process tiers of a run.
+
+The in-process tiers (load, configure, wellformed, golden, hostile-values, firmware) run on the
+plugin library in place: our compat namespace, or the real ``wazo_provd`` where it is
+installed.  :func:`target_run` gives every item of a target the same :class:`TargetRun`, kept
+in the run's :class:`~pytest_provd.session.ProvdSession` stash and closed with it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_provd import tree
+from pytest_provd.capabilities import split_capability_key
+from pytest_provd.problems import Problem
+from pytest_provd.session import ProvdSession
+from pytest_provd.suite import target_models
+
+if TYPE_CHECKING:
+    from pytest_provd.provd.plugins.manager import PluginManager
+
+_XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
+
+
+@dataclass
+class ModelOutcome:
+    """What configuring one model produced."""
+
+    key: str
+    device: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class TargetRun:
+    """One target loaded in a private plugin manager, configured model by model."""
+
+    def __init__(self, session: ProvdSession, target: tree.Target) -> None:
+        self.session = session
+        self.target = target
+        self.manager: PluginManager | None = None
+        self._loaded: Any = None
+        self._load_problems: list[Problem] | None = None
+        self._models: dict[str, ModelOutcome] = {}
+
+    @property
+    def where(self) -> Path:
+        """Where a problem of the target as a whole points: its source dir, else build.py."""
+        return self.target.source_dir or self.target.build_py
+
+    def load(self) -> list[Problem]:
+        """Load the plugin (once); the problems of loading it."""
+        if self._load_problems is not None:
+            return self._load_problems
+        # Kept lazy: the plugin manager is not needed to start pytest.
+        from pytest_provd.provd.plugins.manager import PluginError, PluginManager
+        from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config
+
+        built = self.session.build(self.target)
+        plugins_dir = self.session.workdir / "provd" / self.target.plugin_id
+        if plugins_dir.exists():
+            shutil.rmtree(plugins_dir)
+        shutil.copytree(built, plugins_dir / self.target.plugin_id, symlinks=True)
+        self.manager = PluginManager(plugins_dir, gen_cfg=self.session.plugin_gen_cfg())
+        try:
+            self._loaded = self.manager.load(self.target.plugin_id)
+            self._loaded.configure_common(sample_common_raw_config())
+        except PluginError as exc:
+            self._load_problems = [
+                problem_of(exc, self.target, plugins_dir / self.target.plugin_id)
+            ]
+            return self._load_problems
+        self._load_problems = []
+        return self._load_problems
+
+    @property
+    def plugin(self) -> Any:
+        """The loaded plugin (load first)."""
+        return self._loaded
+
+    def capabilities(self) -> dict[str, Any]:
+        """The loaded plugin's plugin-info capabilities ({} when it declares none)."""
+        caps = self.plugin.info.get("capabilities", {})
+        return caps if isinstance(caps, dict) else {}
+
+    def capability_key(self, model: str) -> str | None:
+        """The plugin-info capability key of *model*, if any."""
+        for key in self.capabilities():
+            parsed = split_capability_key(str(key))
+            if parsed is not None and parsed.model == model:
+                return str(key)
+        return None
+
+    def capability(self, model: str) -> dict[str, Any]:
+        """The capability entry of *model* ({} when it has none)."""
+        caps = self.capabilities().get(self.capability_key(model) or "", {})
+        return caps if isinstance(caps, dict) else {}
+
+    def vendor(self) -> str:
+        """The vendor of the plugin's first capability key ("Unknown" without one)."""
+        for key in self.capabilities():
+            parsed = split_capability_key(str(key))
+            if parsed is not None:
+                return parsed.vendor
+        return "Unknown"
+
+    def device_key(self, model: str) -> str:
+        """The capability key a device of *model* is made from (a versionless one if none)."""
+        return self.capability_key(model) or f"{self.vendor()}, {model}, "
+
+    def configure(self, model: str) -> ModelOutcome:
+        """Configure a device of *model* with the sample config (once per model)."""
+        if model in self._models:
+            return self._models[model]
+        from pytest_provd.provd.plugins.survey import device_for
+
+        key = self.device_key(model)
+        outcome = ModelOutcome(key, device_for(key, self._device_index(model)))
+        self._models[model] = outcome
+        if self.load():
+            outcome.problems.append(Problem(self.target.build_py, "plugin did not load"))
+            return outcome
+        outcome.files, outcome.problems = configure_and_fetch(self, outcome.device)
+        return outcome
+
+    def _device_index(self, model: str) -> int:
+        # The model's place in the target, not in the run: the same device (MAC, ids) whatever
+        # the order, the selection or -n.
+        models = target_models(self.target)
+        return models.index(model) + 1 if model in models else len(models) + 1
+
+    def close(self) -> None:
+        """Unload the plugin."""
+        if self.manager is not None:
+            self.manager.close()
+
+
+_RUNS = pytest.StashKey[dict[str, TargetRun]]()
+
+
+def target_run(session: ProvdSession, target: tree.Target) -> TargetRun:
+    """The shared :class:`TargetRun` of *target* in this pytest run."""
+    runs = session.stash.get(_RUNS, None)
+    if runs is None:
+        runs = session.stash[_RUNS] = {}
+        session.add_cleanup(lambda: _close_runs(runs))
+    if target.plugin_id not in runs:
+        runs[target.plugin_id] = TargetRun(session, target)
+    return runs[target.plugin_id]
+
+
+def _close_runs(runs: dict[str, TargetRun]) -> None:
+    for run in runs.values():
+        run.close()
+
+
+def problem_of(exc: Exception, target: tree.Target, plugin_dir: Path | None = None) -> Problem:
+    """A problem located in the user's source tree, not in our private copy of the build."""
+    from pytest_provd.checks._templates import source_of
+
+    path = Path(str(getattr(exc, "path", None) or target.build_py))
+    line = getattr(exc, "line", None)
+    message = str(getattr(exc, "message", None) or exc)
+    if plugin_dir is not None and path.is_relative_to(plugin_dir):
+        rel = path.relative_to(plugin_dir).as_posix()
+        source = source_of(target.family.path, plugin_dir, rel, prefer=target.source_dir)
+        if source is not None:
+            path = source
+        else:
+            message += f" (in the built file {rel})"
+    return Problem(path, message, line if isinstance(line, int) else None)
+
+
+def configure_and_fetch(
+    run: TargetRun,
+    device: dict[str, Any],
+    raw_config: dict[str, Any] | None = None,
+    *,
+    verify: bool = True,
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """Configure *device*; the files written and, with *verify*, whether they are served."""
+    from pytest_provd.provd.plugins.manager import PluginError
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+    from pytest_provd.provd.plugins.survey import fetch_served, snapshot_files
+
+    plugin = run.plugin
+    tftpboot = plugin.path / "var" / "tftpboot"
+    before = snapshot_files(tftpboot)
+    try:
+        plugin.configure(device, raw_config or sample_raw_config())
+    except PluginError as exc:
+        return {}, [problem_of(exc, run.target, plugin.path)]
+    after = snapshot_files(tftpboot)
+    written = {n: data for n, data in after.items() if before.get(n) != data}
+    problems: list[Problem] = []
+    if verify:
+        if not written and getattr(plugin.obj, "_tpl_helper", None) is not None:
+            # Template plugins write device files on configure; push-style plugins (config
+            # sent at synchronize time) legitimately write none.
+            problems.append(Problem(run.where, f"configure wrote no file for {device['model']}"))
+        for name, data in written.items():
+            served = fetch_served(plugin, name, device)
+            if served is None:
+                problems.append(
+                    Problem(
+                        run.where, f"{name} was written but is served neither over HTTP nor TFTP"
+                    )
+                )
+            elif served != data:
+                problems.append(
+                    Problem(run.where, f"{name}: served bytes differ from the written file")
+                )
+    try:
+        plugin.deconfigure(device)
+    except PluginError as exc:
+        problems.append(problem_of(exc, run.target, plugin.path))
+    return written, problems
+
+
+def xml_problems(name: str, data: bytes) -> list[Problem]:
+    """Strict XML parse of a generated file that looks like XML; located problems."""
+    if not _XML_START.match(data[:200]):
+        return []
+    # Kept lazy: lxml is only needed once a plugin generated something.
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if isinstance(exc.lineno, int) else None
+        return [Problem(name, f"not well-formed XML: {exc.msg}", line)]
+    return []

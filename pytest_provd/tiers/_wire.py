@@ -1,0 +1,253 @@
+"""Emulated phones booting against the provd of ``--provd-backend`` (embedded, real or url).
+
+:class:`WireRun` installs a target in the selected provd and serves DHCP on loopback; the
+provision tiers boot one phone per model on it (:func:`boot`, once per model).  Each phone's
+MAC is its vendor's OUI followed by three bytes derived from (plugin id, model), so an item
+boots the same phone whatever the run order, the selection or ``-n``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_provd import tree
+from pytest_provd.capabilities import split_capability_key
+from pytest_provd.session import ProvdSession
+from pytest_provd.suite import target_models
+from pytest_provd.tiers._run import TargetRun
+
+if TYPE_CHECKING:
+    from emulators.phone import Phone, PhoneState
+    from pytest_provd.backends.base import Backend
+
+SCCP_CALL_MANAGER = "127.0.0.9"
+"""The call manager pushed to SCCP phones (they take their lines from it, not from files)."""
+
+
+class WireSetupError(Exception):
+    """The selected backend could not take the target (said once per model item)."""
+
+
+def emulator_vendor(plugin_id: str) -> str | None:
+    """Which phone emulator boots the models of *plugin_id* (None: not emulated yet)."""
+    # Kept lazy: importing the emulators is not needed to start pytest.
+    from emulators.registry import vendor_for_plugin
+
+    return vendor_for_plugin(plugin_id)
+
+
+class WireRun:
+    """The target installed in a provd of the selected backend, with a DHCP server: phones
+    boot on it."""
+
+    def __init__(self, run: TargetRun) -> None:
+        from emulators.dhcp import DhcpConfig, DhcpServer
+        from pytest_provd.fixtures.phones import SAMPLE_DHCP
+
+        self.backend = make_backend(run.session, run.target.plugin_id)
+        try:
+            self.endpoints = self.backend.start()
+            self.client = self.backend.driver()
+            self.plugin_id = self.backend.install_plugin(run.session.build(run.target))
+            # A failed package is the target's ``firmware`` item's to report; phones get a 404.
+            self.firmware_failures = self.backend.install_firmware(self.plugin_id)
+        except BaseException:
+            self.backend.close()
+            raise
+        dhcp_dir = run.target.family.path.parent.parent / "dhcp"
+        config = DhcpConfig.parse(dhcp_dir if dhcp_dir.is_dir() else SAMPLE_DHCP)
+        self.dhcp = DhcpServer(
+            config,
+            http_url=self.endpoints.http_url,
+            provd_url=self.endpoints.rest_url or None,
+            provd_token=self.endpoints.token,
+            on_commit=self.backend.dhcp_hook(),
+        ).start()
+        self.target_id = run.target.plugin_id
+        self.macs = phone_macs(self.target_id, target_models(run.target))
+        self.booted: dict[str, Booted] = {}
+
+    def mac_suffix(self, model: str) -> str:
+        """The last three bytes of the MAC of *model*'s phone."""
+        if model not in self.macs:  # not a model of the target: after all of them
+            self.macs = phone_macs(self.target_id, [*self.macs, model])
+        return self.macs[model]
+
+    def close(self) -> None:
+        """Stop the DHCP server and the provd (or clean up the attached one)."""
+        self.dhcp.close()
+        self.backend.close()
+
+
+def make_backend(session: ProvdSession, plugin_id: str) -> Backend:
+    """The backend ``--provd-backend`` selected, for one target's phones."""
+    from pytest_provd import backends
+
+    options = session.options
+    if options.backend == "url":
+        assert options.url is not None
+        return backends.UrlBackend(
+            options.url,
+            http_url=options.http_url,
+            tftp_port=options.tftp_port or backends.DEFAULT_TFTP_PORT,
+            token=options.token,
+        )
+    state = session.workdir / "wire" / plugin_id
+    if options.backend == "real":
+        return backends.RealBackend(state)
+    return backends.EmbeddedBackend(state, firmware_dir=options.firmware_dir)
+
+
+def phone_macs(plugin_id: str, models: Sequence[str]) -> dict[str, str]:
+    """The last three MAC bytes (``"3f:a0:11"``) of each model's phone in the target.
+
+    The bytes are the start of sha1(plugin id, model): stable across runs.  When two models
+    of the target would share them, the one listed later takes sha1(plugin id, model,
+    attempt) for attempts 1, 2, ... until free, so the list order decides, not the run order.
+    """
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for model in models:
+        for attempt in itertools.count():
+            seed = f"{plugin_id}\0{model}" + (f"\0{attempt}" if attempt else "")
+            digest = hashlib.sha1(seed.encode("utf-8")).digest()
+            suffix = ":".join(f"{byte:02x}" for byte in digest[:3])
+            if suffix not in taken:
+                break
+        taken.add(suffix)
+        out[model] = suffix
+    return out
+
+
+def older_version(version: str) -> str:
+    """A plausible earlier firmware version: the last non-zero number decremented."""
+    numbers = list(re.finditer(r"\d+", version))
+    for match in reversed(numbers):
+        if int(match.group()) > 0:
+            width = len(match.group())
+            lower = str(int(match.group()) - 1).zfill(width)
+            return version[: match.start()] + lower + version[match.end() :]
+    return version
+
+
+@dataclass
+class Booted:
+    """One booted phone: its final state, what was pushed over REST, provd's device record."""
+
+    state: PhoneState
+    pushed: dict[str, Any]
+    recorded: dict[str, Any] | None
+    phone: Phone
+
+
+_WIRES = pytest.StashKey[dict[str, WireRun | BaseException]]()
+
+
+def wire_run(run: TargetRun) -> WireRun:
+    """The target's :class:`WireRun`, set up on first use and kept for the run; a setup
+    failure is said to every later item of the target too (a skip when the backend is
+    unavailable)."""
+    from pytest_provd.backends.base import BackendError, BackendUnavailable
+
+    wires = run.session.stash.get(_WIRES, None)
+    if wires is None:
+        wires = run.session.stash[_WIRES] = {}
+        run.session.add_cleanup(lambda: _close_wires(wires))
+    plugin_id = run.target.plugin_id
+    found = wires.get(plugin_id)
+    if isinstance(found, BaseException):
+        raise found
+    if found is not None:
+        return found
+    error: BaseException
+    try:
+        wire = wires[plugin_id] = WireRun(run)
+        return wire
+    except BackendUnavailable as exc:
+        error = pytest.skip.Exception(
+            f"--provd-backend {run.session.options.backend}: {exc}", _use_item_location=True
+        )
+    except BackendError as exc:
+        error = WireSetupError(str(exc))
+    wires[plugin_id] = error
+    raise error from None
+
+
+def _close_wires(wires: dict[str, WireRun | BaseException]) -> None:
+    for wire in wires.values():
+        if isinstance(wire, WireRun):
+            wire.close()
+
+
+def boot(run: TargetRun, model: str) -> Booted:
+    """Boot (once) an emulated phone of *model* from DHCP; its state and the pushed lines."""
+    from emulators.registry import emulated_vendors, make_phone, vendor_oui
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+
+    vendor = emulator_vendor(run.target.plugin_id)
+    if vendor is None:
+        pytest.skip(
+            f"no phone emulator for {run.target.plugin_id} yet "
+            f"(emulated: {', '.join(emulated_vendors())})"
+        )
+    wire = wire_run(run)
+    if model in wire.booted:
+        return wire.booted[model]
+    key = split_capability_key(run.capability_key(model) or "")
+    booted_model = model_to_boot(run, model)
+    mac = f"{vendor_oui(vendor, booted_model)}:{wire.mac_suffix(model)}"
+    pushed: dict[str, Any] = {"sip_lines": sample_raw_config()["sip_lines"]}
+    if protocol_of(run, model) == "sccp":
+        pushed["sccp_call_managers"] = {"1": {"ip": SCCP_CALL_MANAGER, "port": 2000}}
+    config_id = wire.client.add_config({"parent_ids": ["base"], "raw_config": pushed})
+    wire.backend.track(config_id=config_id)
+    wire.backend.track(mac=mac)
+    # Pinned to the target's plugin: on a shared provd another installed plugin may claim it.
+    wire.client.add_device({"mac": mac, "config": config_id, "plugin": wire.plugin_id})
+    firmware = key.version if key is not None else run.target.target_id
+    phone = make_phone(
+        vendor,
+        booted_model,
+        mac,
+        dhcp_server=wire.dhcp.address,
+        version=older_version(firmware),
+        tftp_address=wire.endpoints.tftp_address,
+    )
+    state = phone.boot()
+    recorded = wire.client.find_device(mac=mac)
+    wire.booted[model] = Booted(state, pushed, recorded, phone)
+    return wire.booted[model]
+
+
+def model_to_boot(run: TargetRun, model: str) -> str:
+    """Of the models a capability name covers, the one the plugin supports best."""
+    variants = tree.model_variants(model)
+    key = split_capability_key(run.capability_key(model) or "")
+    if len(variants) == 1 or key is None:
+        return variants[0]
+
+    def support(variant: str) -> int:
+        from pytest_provd.provd.plugins.manager import PluginError
+
+        info = {"vendor": key.vendor, "model": variant, "version": key.version}
+        try:
+            return run.plugin.support(info) or 0
+        except PluginError:  # said by the load and configure items; boot the base model
+            return 0
+
+    return max(variants, key=support)  # the first of equals: the base model
+
+
+def protocol_of(run: TargetRun, model: str) -> str:
+    """``sip`` or ``sccp``: the capability's protocol, else the emulator family's."""
+    # A model without a capability (a defect the models[] item reports) takes the family's.
+    default = "sccp" if emulator_vendor(run.target.plugin_id) == "cisco-sccp" else "sip"
+    caps = run.capabilities().get(run.capability_key(model) or "", {})
+    return str(caps.get("protocol", default)).lower() if isinstance(caps, dict) else default

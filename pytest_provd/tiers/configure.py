@@ -1,0 +1,70 @@
+"""Per model: ``configure`` (a device with a two-line SIP config is configured; every file the
+plugin wrote is served back identically over its HTTP or TFTP service and carries both SIP
+user names) and ``wellformed`` (every generated XML file parses strictly)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from pytest_provd import tree
+from pytest_provd.facts import record_facts
+from pytest_provd.problems import Problem
+from pytest_provd.session import ProvdSession
+from pytest_provd.suite import ItemSpec, TargetPlan, target_models
+from pytest_provd.tiers._run import TargetRun, target_run, xml_problems
+
+USERS = ("alice1001", "bob1002")
+"""The SIP user names of the sample config's two lines."""
+
+
+def check_configure(run: TargetRun, model: str) -> list[Problem]:
+    """Configured, served back, and both SIP users present in what was generated."""
+    problems = run.load()
+    if problems:
+        return problems
+    outcome = run.configure(model)
+    record_facts(models=1, files=len(outcome.files))
+    problems = list(outcome.problems)
+    caps = run.capabilities().get(outcome.key, {})
+    caps = caps if isinstance(caps, dict) else {}
+    if outcome.files and str(caps.get("protocol", "sip")).lower() == "sip":
+        text = b"\n".join(outcome.files.values())
+        # A one-line phone (ATA port, conference phone) only has room for the first user.
+        for user in USERS[: max(1, int(caps.get("lines", len(USERS))))]:
+            if user.encode() not in text:
+                problems.append(
+                    Problem(
+                        run.where,
+                        f"SIP user {user} pushed for {model} appears in none of the generated "
+                        f"files ({', '.join(sorted(outcome.files))})",
+                        fix="check the template's sip_lines loop",
+                    )
+                )
+    return problems
+
+
+def check_wellformed(run: TargetRun, model: str) -> list[Problem]:
+    """Every generated file that claims to be XML parses strictly."""
+    problems = run.load()
+    if problems:
+        return problems
+    outcome = run.configure(model)
+    found = []
+    for name, data in sorted(outcome.files.items()):
+        found += xml_problems(f"{run.target.plugin_id}/var/tftpboot/{name}", data)
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
+    """``<model>::configure`` and ``<model>::wellformed`` for every model of the target."""
+    run = target_run(session, target)
+    for model in target_models(target):
+        plan.add_model(
+            model, ItemSpec("configure", "provd_load", partial(check_configure, run, model))
+        )
+        plan.add_model(
+            model, ItemSpec("wellformed", "provd_load", partial(check_wellformed, run, model))
+        )

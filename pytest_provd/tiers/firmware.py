@@ -1,0 +1,114 @@
+"""The ``firmware`` item (every pkgs.db package installs through the plugin's own install
+service) and, with ``--provd-check-urls``, ``firmware-urls`` (each pkgs.db URL downloads, bounded,
+with the size and sha1 pkgs.db says)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from pytest_provd import pkgsdb, tree
+from pytest_provd.facts import record_facts
+from pytest_provd.problems import Problem, SourceError
+from pytest_provd.session import ProvdSession
+from pytest_provd.suite import ItemSpec, TargetPlan
+from pytest_provd.tiers._run import TargetRun, problem_of, target_run
+
+
+def check_firmware(run: TargetRun) -> list[Problem]:
+    """Every pkgs.db package installs through the plugin's own install service."""
+    problems = run.load()
+    if problems:
+        return problems
+    from pytest_provd import compat
+    from pytest_provd.provd.plugins.manager import PluginError
+
+    firmware = run.plugin.firmware
+    if firmware is None:
+        return []
+    if compat.mode() == "real" and run.session.options.firmware_dir is None:
+        raise pytest.skip.Exception(
+            "the installed wazo_provd installs firmware with real fetchfw, which downloads from "
+            "vendor sites; the harness stays on loopback: pass --provd-firmware-dir with the "
+            "real files to run this tier",
+            _use_item_location=True,
+        )
+    found: list[Problem] = []
+    for pkg_id in sorted(firmware.installable()):
+        try:
+            firmware.install(pkg_id)
+            record_facts(firmware=1)
+        except (PluginError, SourceError) as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, SourceError) else exc
+            if isinstance(cause, SourceError):
+                path = (
+                    run.target.source_dir / "pkgs" / "pkgs.db"
+                    if run.target.source_dir
+                    else cause.path
+                )
+                found.append(Problem(path, cause.message, cause.line, f"pkg_{pkg_id}"))
+            else:
+                found.append(problem_of(exc, run.target, run.plugin.path))
+    return found
+
+
+def check_firmware_urls(
+    target: tree.Target, timeout: float = 30.0, max_total: int = 2 * 1024**3
+) -> list[Problem]:
+    """Download each pkgs.db URL (bounded) and compare its size and sha1 with pkgs.db."""
+    # Kept lazy: urllib.request (ssl, certificates) is only needed with --provd-check-urls.
+    import urllib.request
+
+    if target.source_dir is None or not (target.source_dir / "pkgs" / "pkgs.db").is_file():
+        return []
+    path = target.source_dir / "pkgs" / "pkgs.db"
+    db = pkgsdb.load(path)
+    found: list[Problem] = []
+    budget = max_total
+    for entry in db.files.values():
+        if not entry.url or entry.size_int is None:
+            continue
+        section = f"file_{entry.name}"
+        digest = hashlib.sha1()
+        size = 0
+        try:
+            with urllib.request.urlopen(entry.url, timeout=timeout) as resp:
+                while chunk := resp.read(1 << 16):
+                    size += len(chunk)
+                    digest.update(chunk)
+                    if size > entry.size_int or size > budget:
+                        break
+        except OSError as exc:
+            found.append(Problem(path, f"{entry.url}: download failed: {exc}", entry.line, section))
+            continue
+        budget -= size
+        if size != entry.size_int:
+            found.append(
+                Problem(
+                    path,
+                    f"{entry.url}: {size} bytes, pkgs.db says {entry.size}",
+                    entry.line,
+                    section,
+                )
+            )
+        elif digest.hexdigest() != entry.sha1sum:
+            found.append(
+                Problem(
+                    path,
+                    f"{entry.url}: sha1 {digest.hexdigest()}, pkgs.db says {entry.sha1sum}",
+                    entry.line,
+                    section,
+                    fix="update sha1sum in pkgs.db",
+                )
+            )
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
+    """``firmware``, and ``firmware-urls`` with ``--provd-check-urls``."""
+    run = target_run(session, target)
+    plan.add(ItemSpec("firmware", "provd_firmware", lambda: check_firmware(run)))
+    if session.options.check_urls:
+        plan.add(ItemSpec("firmware-urls", "provd_firmware", lambda: check_firmware_urls(target)))
