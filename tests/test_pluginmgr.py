@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pytest_provd.firmware import FIRMWARE_DIR_CFG
 from pytest_provd.provd.plugins.manager import (
     HttpRequestInfo,
     PluginConfigError,
@@ -344,6 +345,22 @@ def test_installed_is_localized(manager: PluginManager) -> None:
         unregister_localization_service()
     assert info["description"] == "Plugin de test Acme"
     assert not any(k.startswith("description_") for k in info)
+
+
+def test_the_firmware_cache_comes_from_the_managers_gen_cfg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing process-wide: two managers, two caches, and the environment is not read.
+    monkeypatch.setenv("PYTEST_PROVD_FIRMWARE_DIR", str(tmp_path / "from-the-environment"))
+    stores = []
+    for name in ("one", "two"):
+        write_plugin(tmp_path / name, "acme-1.0")
+        gen_cfg = {"proxies": {}, FIRMWARE_DIR_CFG: str(tmp_path / f"cache-{name}")}
+        plugin = PluginManager(tmp_path / name, gen_cfg=gen_cfg).load("acme-1.0")
+        stores.append(plugin.services["install"].store)
+    assert [s.firmware_dir for s in stores] == [tmp_path / "cache-one", tmp_path / "cache-two"]
+    plain = PluginManager(tmp_path / "one", gen_cfg={"proxies": {}}).reload("acme-1.0")
+    assert plain.services["install"].store.firmware_dir is None
 
 
 def test_apply_defaults() -> None:

@@ -141,6 +141,7 @@ class EmbeddedProvd:
 
         The ``provd`` fixture calls it when each test ends, as pytest-httpserver's ``check()``.
         """
+        __tracebackhide__ = True  # the report is the fault list, not this frame
         faults = self.app.faults.items()
         if faults:
             raise ServerFaultError(faults, self.app.faults.dropped)

@@ -367,12 +367,13 @@ def load_plugin(
             raise PluginLoadError.from_exception(plugin_id, plugin_dir, e, "load") from e
         plugin_class = _plugin_class(plugin_id, entry, namespace)
         try:
+            # A shallow copy per plugin, as provd makes: ``proxies`` stays shared and current.
+            gen_cfg = dict(gen_cfg)
             obj = plugin_class(app, str(plugin_dir), gen_cfg, spec_cfg)
             obj.id = plugin_id
         except Exception as e:
             raise PluginLoadError.from_exception(plugin_id, plugin_dir, e, "instantiate") from e
-        with calling(plugin_id, plugin_dir, "instantiate", PluginLoadError):
-            _share_general_config(obj, gen_cfg)
+        _share_general_config(obj, gen_cfg)
     return LoadedPlugin(plugin_id, plugin_dir, info, obj, timeout=timeout)
 
 
@@ -382,7 +383,11 @@ def _share_general_config(obj: Any, gen_cfg: dict[str, Any]) -> None:
     Plugins build their install service from a plugin directory and downloaders only, yet
     where the firmware cache is belongs to this plugin manager: nothing process-wide says it.
     """
-    for service in dict(obj.services or {}).values():
+    try:
+        services = list(dict(obj.services or {}).values())
+    except Exception:  # broken services fail where provd uses them, not at load
+        return
+    for service in services:
         hook = getattr(service, "use_harness_config", None)
         if callable(hook):
             hook(gen_cfg)
