@@ -18,7 +18,9 @@ neither: they boot without option 60 and are known by MAC prefix, as Wazo's dhcp
 
 The ATA190 is provisioned like Cisco's enterprise phones: one ``ATA<MAC>.cnf.xml`` per port over
 TFTP (the second port's MAC is the first one shifted left by one byte, ``:01`` appended), each
-holding one ``<sipLines><line>`` (``name``, ``featureLabel``, ``authPassword``, ``proxy``).
+holding one ``<sipLines><line>`` (``name``, ``featureLabel``, ``authPassword``, ``proxy``);
+``<loadInformation>`` names its firmware load, fetched as ``<load>.loads`` over TFTP when its
+version is not the running one (as :mod:`emulators.cisco_sccp` phones do).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from emulators.cisco_sccp import load_version
 from emulators.phone import Phone
 from pytest_provd.versions import VersionError, compare
 
@@ -118,6 +121,9 @@ class CiscoSpaPhone(Phone):
             root = self.parse_xml(name, data)
             if root is None:
                 continue
+            load = (root.findtext("loadInformation") or "").strip()
+            if load:
+                self.state.settings["loadInformation"] = load
             for line in root.iter("line"):
                 self.set_line(
                     port,
@@ -201,6 +207,9 @@ class CiscoSpaPhone(Phone):
         return then if holds else other
 
     def firmware_offer(self) -> tuple[str, str] | None:
+        load = self.state.settings.get("loadInformation")
+        if load and load_version(load) != self.state.firmware_version:
+            return self.named_offer(load_version(load), f"{load}.loads", tftp=True)
         rule = self.state.settings.get("Upgrade_Rule")
         if not rule:
             return None

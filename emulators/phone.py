@@ -14,12 +14,13 @@ import http.client
 import io
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from emulators.dhcp.client import DhcpClient
+from pytest_provd.firmware.image import version_of
 from pytest_provd.net import is_loopback_host
 
 MAX_FETCHES = 40
@@ -96,6 +97,12 @@ class Phone:
     # extractors may look at it: each vendor boots with its own OUI (``oui_for``).
     oui = "02:00:00"  # locally administered: no vendor's
     uses_tftp = False  # whether a plain TFTP server name in option 66 is enough
+    # Harness contract, for vendors that do not simply fetch files at boot:
+    # needs_synchronize: the plugin pushes the settings at ``dev_mgr/synchronize`` time
+    # (after ``boot()``, synchronize the device in provd, then read ``state``; ``close()``).
+    # url_by_hand: the user types the provisioning URL (pass ``http_url=`` to the phone).
+    needs_synchronize = False
+    url_by_hand = False
 
     @classmethod
     def oui_for(cls, model: str) -> str:
@@ -121,6 +128,7 @@ class Phone:
         self.state = PhoneState(firmware_version=version)
         self.ip = "127.0.0.1"
         self._fetch_count = 0  # requests in the current boot (reset by ``boot``)
+        self._images: dict[str, bytes] = {}  # firmware read by ``image_offer``, by URL
 
     # -- identity, overridden per vendor
     @property
@@ -136,6 +144,24 @@ class Phone:
         """DHCP option 60 the real phone sends (None: it sends none)."""
         return f"{self.vendor}{self.model}"
 
+    def user_class(self) -> str | None:
+        """DHCP option 77 the real phone sends (None: it sends none)."""
+        return None
+
+    def line_matches(self, line: Line | None, pushed: Mapping[str, Any]) -> bool:
+        """Whether *line* is the SIP line *pushed* over REST, as the vendor's plugin means it.
+
+        By default user name and display name are the pushed ones; vendors whose plugins
+        deliberately show something else (the number next to the name) say so here.
+        """
+        return line is not None and (line.username, line.display_name) == (
+            pushed.get("username"),
+            pushed.get("display_name"),
+        )
+
+    def close(self) -> None:
+        """Stop what the phone serves (nothing by default); safe to call twice."""
+
     # -- the state machine
     def boot(self) -> PhoneState:
         """Power on and provision, upgrading firmware when offered; returns the state."""
@@ -148,7 +174,7 @@ class Phone:
             if target is None or target[0] == self.state.firmware_version:
                 break
             version, url = target
-            data = self.http_get(url)
+            data = self._images.pop(url, None) or self.http_get(url)
             if data is None:
                 self.state.errors.append(f"firmware {url}: download failed")
                 break
@@ -160,7 +186,11 @@ class Phone:
     def _dhcp(self) -> None:
         assert self.dhcp_server is not None
         client = DhcpClient(
-            self.dhcp_server, self.mac, vendor_class=self.vendor_class(), hostname=self.model
+            self.dhcp_server,
+            self.mac,
+            vendor_class=self.vendor_class(),
+            user_class=self.user_class(),
+            hostname=self.model,
         )
         lease = client.obtain_lease()
         self.ip = lease.yiaddr
@@ -168,7 +198,7 @@ class Phone:
         server = self.provisioning_server(lease)
         if server:
             self.http_url = server
-        elif not self.http_url and not (self.uses_tftp and lease.tftp_server):
+        elif not (self.http_url or self.url_by_hand or (self.uses_tftp and lease.tftp_server)):
             # A real phone has nowhere to fetch from: say why, not only "nothing fetched".
             self.state.errors.append(
                 f"DHCP: no provisioning server in the answer: no class of the dhcpd "
@@ -189,6 +219,26 @@ class Phone:
         """``(version, url)`` of the firmware the configuration points to, if any."""
         return None
 
+    def image_offer(self, url: str, *, tftp: bool = False) -> tuple[str, str] | None:
+        """``(version, url)`` of the image at *url*, read from its header as the phone reads
+        it before flashing; None when not served or carrying no version the phone knows."""
+        data = self.tftp_get(url) if tftp else self.http_get(url)
+        version = version_of(data) if data is not None else None
+        if data is None or version is None:
+            return None
+        self._images[url] = data
+        return version, url
+
+    def named_offer(self, version: str, url: str, *, tftp: bool = False) -> tuple[str, str] | None:
+        """``(version, url)`` of an image the configuration names with its version (the
+        phone trusts the configuration); None, with an error, when the image is not served."""
+        data = self.tftp_get(url) if tftp else self.http_get(url)
+        if data is None:
+            self.state.errors.append(f"firmware {url} ({version}): not served")
+            return None
+        self._images[url] = data
+        return version, url
+
     # -- transport
     def url(self, path: str) -> str:
         """*path* resolved against the provisioning server."""
@@ -199,6 +249,12 @@ class Phone:
 
     def http_get(self, path: str) -> bytes | None:
         """GET with the phone's User-Agent, from the phone's own address; None if not 200."""
+        return self.http_request("GET", path)
+
+    def http_request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
+    ) -> bytes | None:
+        """One request with the phone's User-Agent from its own address; None if not 200."""
         if self._budget_spent():
             return None
         url = self.url(path)
@@ -215,7 +271,10 @@ class Phone:
         )
         try:
             target = parts.path + (f"?{parts.query}" if parts.query else "")
-            conn.request("GET", target or "/", headers={"User-Agent": self.user_agent()})
+            headers = {"User-Agent": self.user_agent()}
+            if content_type:
+                headers["Content-Type"] = content_type
+            conn.request(method, target or "/", body=body, headers=headers)
             resp = conn.getresponse()
             body = resp.read()
             status = resp.status

@@ -12,15 +12,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulators.aastra import AastraPhone
+from emulators.alcatel import AlcatelPhone
+from emulators.avaya import AvayaPhone
 from emulators.cisco_sccp import CiscoSccpPhone
+from emulators.cisco_sip import CiscoSipPhone
 from emulators.cisco_spa import CiscoSpaPhone
 from emulators.digium import DigiumPhone
+from emulators.fanvil import FanvilPhone
+from emulators.gigaset import GigasetPhone
 from emulators.grandstream import GrandstreamPhone
 from emulators.htek import HtekPhone
+from emulators.jitsi import JitsiPhone
+from emulators.panasonic import PanasonicPhone
+from emulators.patton import PattonPhone
 from emulators.phone import Phone
 from emulators.polycom import PolycomPhone
 from emulators.snom import SnomPhone
+from emulators.technicolor import TechnicolorPhone
 from emulators.yealink import YealinkPhone
+from emulators.zenitel import ZenitelPhone
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,24 @@ VENDORS: tuple[EmulatedVendor, ...] = (
     EmulatedVendor("htek", HtekPhone, (r"(?:wazo|xivo)-htek",)),
     EmulatedVendor("digium", DigiumPhone, (r"(?:wazo|xivo)-digium",)),
     EmulatedVendor("cisco-sccp", CiscoSccpPhone, (r"(?:wazo|xivo)-cisco-sccp",)),
+    EmulatedVendor("cisco-sip", CiscoSipPhone, (r"(?:wazo|xivo)-cisco-sip-9\.",)),  # 89xx
+    EmulatedVendor("fanvil", FanvilPhone, (r"(?:wazo|xivo)-fanvil-",)),
+    # N510/N720/Nx70 fetch a file; C470/C590 are driven through their web interface
+    EmulatedVendor("gigaset", GigasetPhone, (r"(?:wazo|xivo)-gigaset-",)),
+    EmulatedVendor(
+        "alcatel", AlcatelPhone, (r"(?:wazo|xivo)-alcatel-",), aliases=("alcatel-lucent", "ale")
+    ),
+    EmulatedVendor("avaya", AvayaPhone, (r"(?:wazo|xivo)-avaya-",), aliases=("nortel",)),
+    EmulatedVendor("patton", PattonPhone, (r"(?:wazo|xivo)-patton-",)),
+    EmulatedVendor("panasonic", PanasonicPhone, (r"(?:wazo|xivo)-panasonic-",)),
+    EmulatedVendor(
+        "technicolor",
+        TechnicolorPhone,
+        (r"(?:wazo|xivo)-(?:technicolor|thomson)-",),
+        aliases=("thomson",),
+    ),
+    EmulatedVendor("jitsi", JitsiPhone, (r"(?:wazo|xivo)-jitsi-",)),
+    EmulatedVendor("zenitel", ZenitelPhone, (r"(?:wazo|xivo)-zenitel-",)),
 )
 
 _BY_NAME = {name: vendor for vendor in VENDORS for name in vendor.names}

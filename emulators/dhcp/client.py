@@ -66,6 +66,7 @@ class DhcpClient:
         mac: str,
         *,
         vendor_class: str | None = None,
+        user_class: str | None = None,
         hostname: str | None = None,
         param_request_list: bytes = bytes([1, 3, 6, 15, 42, 43, 66, 67, 150]),
         extra_options: dict[int, bytes] | None = None,
@@ -77,6 +78,10 @@ class DhcpClient:
         self.options = {55: param_request_list, **(extra_options or {})}
         if vendor_class is not None:
             self.options[60] = vendor_class.encode()
+        if user_class is not None:
+            # As the phones that send one do (and dhcpd compares it): the bare string, not
+            # RFC 3004's length-prefixed list.
+            self.options[77] = user_class.encode()
         if hostname is not None:
             self.options[12] = hostname.encode()
         self.options[61] = b"\x01" + self.chaddr

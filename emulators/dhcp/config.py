@@ -1,6 +1,7 @@
 """The subset of ISC dhcpd configuration Wazo's ``dhcp/`` files use: vendor classes matched on
-option 60 and MAC-prefix subclasses with ``if`` conditions on it.  What the parser skips is
-reported in :attr:`DhcpConfig.warnings` with file and line."""
+option 60 (or option 77, the user class), MAC-prefix subclasses with ``if`` conditions on
+option 60, and the codes of vendor option spaces (``option ALU.http-server-name code 67``).
+What the parser skips is reported in :attr:`DhcpConfig.warnings` with file and line."""
 
 from __future__ import annotations
 
@@ -14,13 +15,21 @@ class VendorClass:
     """A ``class`` of the dhcpd configuration."""
 
     name: str
-    matches: list[tuple[str, int, str]]  # (kind, length, text): "eq", "prefix" or "suffix"
+    # (kind, length, text): "eq", "prefix" or "suffix" on option 60, "user-eq" on option 77
+    matches: list[tuple[str, int, str]]
     options: dict[str, str]
     source: str
 
-    def match(self, vendor_class: str) -> bool:
-        """Whether a phone sending *vendor_class* (option 60) falls in this class."""
+    def match(self, vendor_class: str | None, user_class: str | None = None) -> bool:
+        """Whether a phone sending *vendor_class* (option 60) and *user_class* (option 77)
+        falls in this class."""
         for kind, length, text in self.matches:
+            if kind == "user-eq":
+                if user_class == text:
+                    return True
+                continue
+            if vendor_class is None:
+                continue
             if kind == "eq" and vendor_class == text:
                 return True
             if kind == "prefix" and vendor_class[:length] == text:
@@ -95,7 +104,7 @@ def evaluate_condition(condition: str, vendor_class: str | None) -> bool:
 def _statements(body: str) -> dict[str, str]:
     options: dict[str, str] = {}
     for statement in body.split(";"):
-        statement = statement.strip()
+        statement = " ".join(statement.split())  # a concat() may span lines
         if not statement or statement.startswith(("log", "match")):
             continue
         m = _OPT.match(statement + ";")
@@ -105,12 +114,15 @@ def _statements(body: str) -> dict[str, str]:
 
 
 _CLASS = re.compile(r'(?<!sub)class\s+"([^"]+)"\s*\{')
-_SUBCLASS = re.compile(r'subclass\s+"[^"]+"\s+1:([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){0,5})\s*\{')
+# dhcpd writes bytes without leading zeros too: ``1:0:24:0`` is the prefix 00:24:00
+_SUBCLASS = re.compile(r'subclass\s+"[^"]+"\s+1:([0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){0,5})\s*\{')
 _IF = re.compile(r"\bif\s+(.+?)\s*\{", re.S)
 _SUBSTR = re.compile(
     r'substring\s*\(\s*option\s+vendor-class-identifier\s*,\s*0\s*,\s*(\d+)\s*\)\s*=\s*"([^"]*)"'
 )
 _EQ = re.compile(r'option\s+vendor-class-identifier\s*=\s*"([^"]*)"')
+_USER_EQ = re.compile(r'option\s+user-class\s*=\s*"([^"]*)"')
+_CODE = re.compile(r"option\s+([\w-]+\.[\w-]+)\s+code\s+(\d+)\s*=")
 _SUFFIX = re.compile(
     r'suffix\s*\(\s*option\s+vendor-class-identifier\s*,\s*(\d+)\s*\)\s*=\s*"([^"]*)"'
 )
@@ -135,6 +147,8 @@ class DhcpConfig:
     classes: list[VendorClass] = field(default_factory=list)
     subclasses: list[MacSubclass] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # "ALU.http-server-name" -> 67: a sub-option of option 43 (vendor-encapsulated-options)
+    option_codes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, path: Path) -> DhcpConfig:
@@ -155,6 +169,8 @@ class DhcpConfig:
 
     def _parse_text(self, text: str, source: str) -> None:
         text = re.sub(r"#[^\n]*", "", text)
+        for name, code in _CODE.findall(text):
+            self.option_codes[name] = int(code)
         groups: list[tuple[int, int, dict[str, str]]] = []
         for group in re.finditer(r"\bgroup\s*\{", text):
             end = self._block_end(text, group.end())
@@ -175,12 +191,13 @@ class DhcpConfig:
             ]
             matches += [("suffix", int(n), _unescape(s)) for n, s in _SUFFIX.findall(body)]
             matches += [("eq", 0, _unescape(s)) for s in _EQ.findall(body)]
+            matches += [("user-eq", 0, _unescape(s)) for s in _USER_EQ.findall(body)]
             options: dict[str, str] = {}
             for start, end, group_opts in groups:
                 if start < match.start() < end:
                     options.update(group_opts)
             for statement in body.split(";"):
-                statement = statement.strip()
+                statement = " ".join(statement.split())  # a concat() may span lines
                 if not statement or statement.startswith(("match", "log", "or", "and")):
                     continue
                 m = _OPT.match(statement + ";")
@@ -218,7 +235,12 @@ class DhcpConfig:
             conditional.append((condition, _statements(body[found.end() : block_end - 1])))
         plain += body[pos:]
         self.subclasses.append(
-            MacSubclass(match.group(1).lower(), _statements(plain), conditional, where)
+            MacSubclass(
+                ":".join(f"{int(b, 16):02x}" for b in match.group(1).split(":")),
+                _statements(plain),
+                conditional,
+                where,
+            )
         )
 
     def mac_options(self, mac: str, vendor_class: str | None) -> dict[str, str]:
@@ -230,6 +252,8 @@ class DhcpConfig:
                 options.update(found)
         return options
 
-    def matched_class(self, vendor_class: str) -> VendorClass | None:
-        """The first class matching a vendor class identifier."""
-        return next((c for c in self.classes if c.match(vendor_class)), None)
+    def matched_class(
+        self, vendor_class: str | None, user_class: str | None = None
+    ) -> VendorClass | None:
+        """The first class matching a vendor class identifier (or user class)."""
+        return next((c for c in self.classes if c.match(vendor_class, user_class)), None)

@@ -119,7 +119,9 @@ class DhcpServer:
         vendor_opts: dict[int, bytes] = {}
         raw_vendor = message.options.get(60)
         vendor = raw_vendor.decode("latin-1") if raw_vendor is not None else None
-        matched = self.config.matched_class(vendor) if vendor else None
+        raw_user = message.options.get(77)
+        user = raw_user.decode("latin-1") if raw_user is not None else None
+        matched = self.config.matched_class(vendor, user) if vendor or user else None
         given: dict[str, str] = {}
         if matched is not None:
             self.stats[f"class:{matched.name}"] += 1
@@ -128,15 +130,23 @@ class DhcpServer:
         if by_mac:
             self.stats["mac-prefix"] += 1
             given.update(by_mac)
-        if given:
-            for key, value in given.items():
-                resolved = self._resolve(value)
-                if key.endswith("tftp-server-name"):
-                    options[66] = resolved.encode()
-                elif key in ("filename", "bootfile-name"):
-                    options[67] = resolved.encode()
-                elif key.endswith(".cfg-server-name"):
-                    vendor_opts[2] = resolved.encode()
+        for key, value in given.items():
+            resolved = self._resolve(value).encode()
+            code = self.config.option_codes.get(key)
+            if key.endswith("tftp-server-name"):
+                options[66] = resolved
+            elif key in ("filename", "bootfile-name"):
+                options[67] = resolved
+            elif key == "default-url":
+                options[114] = resolved
+            elif key == "vendor-encapsulated-options":
+                options[43] = resolved  # a string as the whole option, as Wazo's files do
+            elif code is not None:
+                # booleans are one byte on the wire (``contact-rcs = false``)
+                flags = {b"true": b"\x01", b"false": b"\x00", b"on": b"\x01", b"off": b"\x00"}
+                vendor_opts[code] = flags.get(resolved, resolved)
+            elif key.endswith(".cfg-server-name"):  # a space declared in another file
+                vendor_opts[2] = resolved
         if vendor_opts:
             options[43] = encode_vendor_options(vendor_opts)
         options.setdefault(66, self.tftp_server.encode())
