@@ -38,7 +38,7 @@ from pytest_provd.provd.domain.errors import (
     UnknownTenant,
 )
 from pytest_provd.provd.domain.faults import FaultLog
-from pytest_provd.provd.domain.params import PARAMS, Params
+from pytest_provd.provd.domain.params import Params
 from pytest_provd.provd.domain.pipeline import Pipeline
 from pytest_provd.provd.domain.tenants import MASTER_TENANT, Tenants
 from pytest_provd.provd.plugins.manager import LoadedPlugin, PluginError, PluginManager
@@ -66,8 +66,6 @@ class ProvdApp:
     *gen_cfg* is what every plugin gets as provd's general configuration (``proxies`` is
     added and kept current); the harness carries its firmware cache there.
     """
-
-    PARAMS = PARAMS
 
     def __init__(
         self,
@@ -346,12 +344,13 @@ class ProvdApp:
                 device["configured"] = configured
                 self.devices.update(device)
 
-    def _server(self) -> str:
+    def plugin_server(self) -> str:
+        """The ``plugin_server`` parameter (ParameterError when unset)."""
         return self.params.plugin_server()
 
     def pg_update(self) -> None:
         """Fetch ``plugins.db`` from the plugin server (SourceError when unusable)."""
-        installable = self.plugins.installable(self._server())
+        installable = self.plugins.installable(self.plugin_server())
         with self.lock:
             self.installable_cache = installable
 
@@ -370,7 +369,7 @@ class ProvdApp:
                 raise PluginStateError(f"plugin {plugin_id} is already installed")
             if upgrade and not installed:
                 raise PluginStateError(f"plugin {plugin_id} is not already installed")
-        self.plugins.install_from_server(self._server(), plugin_id)
+        self.plugins.install_from_server(self.plugin_server(), plugin_id)
         with self.lock:
             if plugin_id in self.plugins.loaded:
                 self.plugins.unload(plugin_id)

@@ -3,11 +3,11 @@ firmware install services."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from pytest_provd.provd.domain.errors import PluginStateError
+from pytest_provd.provd.plugins.loader import LoadedPlugin
+from pytest_provd.provd.plugins.services import PluginFirmware, PluginParams
 from pytest_provd.provd.servers.rest.common import (
     BadRequest,
     NotFound,
@@ -69,7 +69,7 @@ class PluginResources(Resources):
         return self.links(request, names)
 
     async def pg_update(self, request: web.Request) -> web.Response:
-        self.app._server()  # 400 at once when no plugin server is set, as provd does
+        self.app.plugin_server()  # 400 at once when no plugin server is set, as provd does
         location = self.ops.start(request.path, "update", self.app.pg_update)
         return no_content(201, location)
 
@@ -83,7 +83,7 @@ class PluginResources(Resources):
         plugin_id = await self.body_id(request)
         if self.app.plugins.is_installed(plugin_id):
             raise PluginStateError(f"plugin {plugin_id} is already installed")
-        self.app._server()
+        self.app.plugin_server()
         location = self.ops.start(
             request.path, "install_pkg", lambda: self.app.pg_install(plugin_id)
         )
@@ -93,7 +93,7 @@ class PluginResources(Resources):
         plugin_id = await self.body_id(request)
         if not self.app.plugins.is_installed(plugin_id):
             raise PluginStateError(f"plugin {plugin_id} is not already installed")
-        self.app._server()
+        self.app.plugin_server()
         location = self.ops.start(
             request.path, "upgrade_pkg", lambda: self.app.pg_install(plugin_id, upgrade=True)
         )
@@ -124,7 +124,7 @@ class PluginResources(Resources):
             names.append(("srv.configure", "configure"))
         return self.links(request, names)
 
-    def _params(self, request: web.Request) -> Any:
+    def _params(self, request: web.Request) -> PluginParams:
         params = self._loaded(request).params
         if params is None:
             raise NotFound(f"plugin {request.match_info['id']} has no configure service")
@@ -158,13 +158,13 @@ class PluginResources(Resources):
             raise BadRequest(str(exc)) from None
         return no_content()
 
-    def _loaded(self, request: web.Request) -> Any:
+    def _loaded(self, request: web.Request) -> LoadedPlugin:
         plugin = self.app.plugins.loaded.get(request.match_info["id"])
         if plugin is None:
             raise NotFound(f"no plugin {request.match_info['id']!r} loaded")
         return plugin
 
-    def _firmware(self, request: web.Request) -> Any:
+    def _firmware(self, request: web.Request) -> PluginFirmware:
         firmware = self._loaded(request).firmware
         if firmware is None:
             raise NotFound(f"plugin {request.match_info['id']} has no install service")
