@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_provd import tree as tree_mod
-from pytest_provd.checks._base import PluginInfo, covers, load_plugin_info
+from pytest_provd.capabilities import covers
+from pytest_provd.checks._base import PluginInfo, load_plugin_info
 from pytest_provd.checks._entry import EntryInfo, read_entry
 
 SMALL_FAMILY = 3

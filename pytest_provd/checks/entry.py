@@ -8,7 +8,8 @@ import difflib
 from pathlib import Path
 
 from pytest_provd import tree as tree_mod
-from pytest_provd.checks._base import CheckContext, covers, find_line
+from pytest_provd.capabilities import covers
+from pytest_provd.checks._base import CheckContext, find_line
 from pytest_provd.checks._entry import EntryInfo
 from pytest_provd.checks._facts import family_conventions, same_version, target_facts
 from pytest_provd.checks._templates import model_template_conventions, source_of

@@ -6,7 +6,8 @@ follows it (see there); every failure names each place to update.
 
 from __future__ import annotations
 
-from pytest_provd.checks._base import CheckContext, covers, find_line
+from pytest_provd.capabilities import covers
+from pytest_provd.checks._base import CheckContext, find_line
 from pytest_provd.checks._facts import (
     TargetFacts,
     expected_versions,

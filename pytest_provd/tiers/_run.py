@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.capabilities import split_capability_key
+from pytest_provd.capabilities import covers, split_capability_key
+from pytest_provd.checks import target_facts
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import target_models
@@ -32,7 +33,7 @@ _XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
 class ModelOutcome:
     """What configuring one model produced."""
 
-    key: str
+    key: str  # the model's capability key ("" without one)
     device: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -90,17 +91,31 @@ class TargetRun:
         return caps if isinstance(caps, dict) else {}
 
     def capability_key(self, model: str) -> str | None:
-        """The plugin-info capability key of *model*, if any."""
-        for key in self.capabilities():
-            parsed = split_capability_key(str(key))
-            if parsed is not None and parsed.model == model:
-                return str(key)
+        """The plugin-info capability key of *model*: the one naming it, else the first whose
+        model stands for it (``T31(P)(G)`` for ``T31G``); None when none does."""
+        parsed = {str(key): split_capability_key(str(key)) for key in self.capabilities()}
+        for key, parts in parsed.items():
+            if parts is not None and parts.model == model:
+                return key
+        for key, parts in parsed.items():
+            if parts is not None and covers(parts.model, model):
+                return key
         return None
 
     def capability(self, model: str) -> dict[str, Any]:
         """The capability entry of *model* ({} when it has none)."""
         caps = self.capabilities().get(self.capability_key(model) or "", {})
         return caps if isinstance(caps, dict) else {}
+
+    def firmware_version(self, model: str) -> str:
+        """The firmware version a phone of *model* runs for this target: its capability's,
+        else the one entry.py gives it, else the target id."""
+        key = split_capability_key(self.capability_key(model) or "")
+        if key is not None:
+            return key.version
+        entry = target_facts(self.target).entry
+        versions = entry.version_for(model) if entry is not None else []
+        return versions[0] if versions else self.target.target_id
 
     def vendor(self) -> str:
         """The vendor of the plugin's first capability key ("Unknown" without one)."""
@@ -110,18 +125,21 @@ class TargetRun:
                 return parsed.vendor
         return "Unknown"
 
-    def device_key(self, model: str) -> str:
-        """The capability key a device of *model* is made from (a versionless one if none)."""
-        return self.capability_key(model) or f"{self.vendor()}, {model}, "
+    def device(self, model: str, index: int) -> dict[str, Any]:
+        """A provd device dict of *model* (numbered *index*) made from its capability key."""
+        from pytest_provd.provd.plugins.survey import device_for
+
+        device = device_for(self.capability_key(model) or f"{self.vendor()}, {model}, ", index)
+        # The phone's own model, not the capability's display name for a group of them.
+        device["model"] = model
+        return device
 
     def configure(self, model: str) -> ModelOutcome:
         """Configure a device of *model* with the sample config (once per model)."""
         if model in self._models:
             return self._models[model]
-        from pytest_provd.provd.plugins.survey import device_for
-
-        key = self.device_key(model)
-        outcome = ModelOutcome(key, device_for(key, self._device_index(model)))
+        device = self.device(model, self._device_index(model))
+        outcome = ModelOutcome(self.capability_key(model) or "", device)
         self._models[model] = outcome
         if self.load():
             outcome.problems.append(Problem(self.target.build_py, "plugin did not load"))

@@ -91,18 +91,15 @@ def make_backend(session: ProvdSession, plugin_id: str) -> Backend:
     from pytest_provd import backends
 
     options = session.options
-    if options.backend == "url":
-        assert options.url is not None
-        return backends.UrlBackend(
-            options.url,
-            http_url=options.http_url,
-            tftp_port=options.tftp_port or backends.DEFAULT_TFTP_PORT,
-            token=options.token,
-        )
-    state = session.workdir / "wire" / plugin_id
-    if options.backend == "real":
-        return backends.RealBackend(state)
-    return backends.EmbeddedBackend(state, firmware_dir=options.firmware_dir)
+    return backends.make_backend(
+        options.backend,
+        session.workdir / "wire" / plugin_id,
+        url=options.url,
+        http_url=options.http_url,
+        tftp_port=options.tftp_port,
+        token=options.token,
+        firmware_dir=options.firmware_dir,
+    )
 
 
 def phone_macs(plugin_id: str, models: Sequence[str]) -> dict[str, str]:
@@ -200,7 +197,6 @@ def boot(run: TargetRun, model: str) -> Booted:
     wire = wire_run(run)
     if model in wire.booted:
         return wire.booted[model]
-    key = split_capability_key(run.capability_key(model) or "")
     booted_model = model_to_boot(run, model)
     mac = f"{vendor_oui(vendor, booted_model)}:{wire.mac_suffix(model)}"
     pushed: dict[str, Any] = {"sip_lines": sample_raw_config()["sip_lines"]}
@@ -211,13 +207,12 @@ def boot(run: TargetRun, model: str) -> Booted:
     wire.backend.track(mac=mac)
     # Pinned to the target's plugin: on a shared provd another installed plugin may claim it.
     wire.client.add_device({"mac": mac, "config": config_id, "plugin": wire.plugin_id})
-    firmware = key.version if key is not None else run.target.target_id
     phone = make_phone(
         vendor,
         booted_model,
         mac,
         dhcp_server=wire.dhcp.address,
-        version=older_version(firmware),
+        version=older_version(run.firmware_version(model)),
         tftp_address=wire.endpoints.tftp_address,
     )
     state = phone.boot()
@@ -249,5 +244,4 @@ def protocol_of(run: TargetRun, model: str) -> str:
     """``sip`` or ``sccp``: the capability's protocol, else the emulator family's."""
     # A model without a capability (a defect the models[] item reports) takes the family's.
     default = "sccp" if emulator_vendor(run.target.plugin_id) == "cisco-sccp" else "sip"
-    caps = run.capabilities().get(run.capability_key(model) or "", {})
-    return str(caps.get("protocol", default)).lower() if isinstance(caps, dict) else default
+    return str(run.capability(model).get("protocol", default)).lower()

@@ -27,8 +27,7 @@ def check_configure(run: TargetRun, model: str) -> list[Problem]:
     outcome = run.configure(model)
     record_facts(models=1, files=len(outcome.files))
     problems = list(outcome.problems)
-    caps = run.capabilities().get(outcome.key, {})
-    caps = caps if isinstance(caps, dict) else {}
+    caps = run.capability(model)
     if outcome.files and str(caps.get("protocol", "sip")).lower() == "sip":
         text = b"\n".join(outcome.files.values())
         # A one-line phone (ATA port, conference phone) only has room for the first user.

@@ -33,10 +33,9 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     from hypothesis import strategies as st
 
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
-    from pytest_provd.provd.plugins.survey import device_for
 
     models = target_models(run.target) or ["?"]
-    device = device_for(run.device_key(models[0]), HOSTILE_DEVICE_INDEX)
+    device = run.device(models[0], HOSTILE_DEVICE_INDEX)
     hostile = st.text(
         # No lone surrogates: no JSON body from provd's REST API can carry one to a plugin.
         alphabet=st.sampled_from(list("&<>\"'{}%#\\é€漢 \t"))
