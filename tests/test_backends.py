@@ -11,8 +11,6 @@ from pytest_provd.backends.base import BackendError, UrlBackend
 from pytest_provd.net import is_loopback_url
 from pytest_provd.client import ProvdClient
 
-pytest_plugins = ["pytester"]
-
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 TARGET = "wazo-snom-10.1.215.13"
 
@@ -46,7 +44,7 @@ def test_url_backend_boots_the_phones_on_the_attached_provd_and_cleans_up(
     client = ProvdClient(attached.rest_url)
     client.set_plugin_server("http://127.0.0.1:9/the-users-own/")
     before_configs = {c["id"] for c in client.configs()}
-    result = pytester.runpytest(
+    result = pytester.runpytest_subprocess(
         "--provd-plugins-dir",
         str(samples),
         "--provd-plugin",
@@ -75,7 +73,7 @@ def test_url_backend_never_replaces_a_plugin_it_did_not_install(
     attached = provd_factory()  # type: ignore[operator]
     built = tree.build(tree.discover(samples).targets[TARGET], tmp_path)
     attached.install_plugin_dir(built)
-    result = pytester.runpytest(
+    result = pytester.runpytest_subprocess(
         "--provd-plugins-dir",
         str(samples),
         "--provd-plugin",
@@ -94,7 +92,7 @@ def test_url_backend_never_replaces_a_plugin_it_did_not_install(
 def test_url_backend_unreachable_provd_fails_the_phone_items(
     pytester: pytest.Pytester, samples: Path
 ) -> None:
-    result = pytester.runpytest(
+    result = pytester.runpytest_subprocess(
         "--provd-plugins-dir",
         str(samples),
         "--provd-plugin",

@@ -48,7 +48,6 @@ def test_real_wazo_provd_is_not_shadowed(tmp_path: Path, monkeypatch: pytest.Mon
     fake.mkdir()
     (fake / "__init__.py").write_text("REAL = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(compat, "_state", {})
     saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "wazo_provd"}
     for k in saved:
         del sys.modules[k]

@@ -8,8 +8,6 @@ import pytest
 
 from tests.test_tree import make_family
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture
 def tiny(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -19,7 +17,8 @@ def tiny(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("--provd-plugin", "acme-phone-1.0", *args)
+    # A subprocess: these runs load the plugin in provd (see tests/conftest.py).
+    return pytester.runpytest_subprocess("--provd-plugin", "acme-phone-1.0", *args)
 
 
 def test_ids_and_tiers(pytester: pytest.Pytester, tiny: Path) -> None:

@@ -20,8 +20,6 @@ from pytest_provd.assertions import assert_line, assert_provisioned, assert_well
 from pytest_provd.client import ProvdClient
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
-pytest_plugins = ["pytester"]
-
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 SAMPLE_TREE = tree.discover(SAMPLES)
 VENDOR = {"wazo_snom": "snom", "wazo_cisco_spa": "cisco", "wazo_aastra": "aastra"}
@@ -177,7 +175,7 @@ def test_provision_fails_when_provd_records_another_model_than_the_phone(
     text = common.read_text()
     assert r"(?P<model>SPA\d{3}\w*)" in text
     common.write_text(text.replace(r"(?P<model>SPA\d{3}\w*)", r"(?P<model>SPA\d{3})\w*"))
-    result = pytester.runpytest(
+    result = pytester.runpytest_subprocess(
         "--provd-plugins-dir",
         str(plugins),
         "--provd-plugin",
@@ -198,7 +196,7 @@ def test_yealink_sample_family_boots_and_upgrades(
 ) -> None:
     monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
     extra = Path(__file__).parent / "data" / "extra" / "plugins"
-    result = pytester.runpytest(
+    result = pytester.runpytest_subprocess(
         "--provd-plugins-dir",
         str(extra),
         "--provd-plugin",

@@ -1,4 +1,8 @@
-"""The pytest integration, through pytester: options, selection, ids, header, usage errors."""
+"""The pytest integration, through pytester: options, selection, ids, header, usage errors.
+
+Runs that load plugins go through a subprocess; collection, static checks and usage errors
+stay in-process (see tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.inner import INNER_INI
 from tests.test_tree import make_family
-
-pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def test_selected_plugin_collects_generated_suite_only(
 
 def test_explicit_paths_plus_generated_suite(pytester: pytest.Pytester, tiny: Path) -> None:
     pytester.makepyfile(test_user="def test_user():\n    pass\n")
-    result = pytester.runpytest("--provd-plugin", "acme-phone-*", "test_user.py", "-q")
+    result = pytester.runpytest_subprocess("--provd-plugin", "acme-phone-*", "test_user.py", "-q")
     result.assert_outcomes(passed=25, skipped=4)
     result.stdout.fnmatch_lines(["acme-phone-1.0: 12 passed, 2 skipped | 1 models, 1 files*"])
 
@@ -46,8 +49,8 @@ def test_unknown_plugin_is_usage_error_with_suggestion(
 
 
 def test_ini_twin_and_header(pytester: pytest.Pytester, tiny: Path) -> None:
-    pytester.makeini("[pytest]\nprovd_plugin = acme-phone-2.0\nprovd_backend = embedded\n")
-    result = pytester.runpytest("--collect-only", "-q", "-p", "no:randomly")
+    pytester.makeini(INNER_INI + "provd_plugin = acme-phone-2.0\nprovd_backend = embedded\n")
+    result = pytester.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(["acme-phone-2.0::build"])
     header = pytester.runpytest("--collect-only")
     header.stdout.fnmatch_lines(

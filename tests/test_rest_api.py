@@ -227,17 +227,29 @@ def test_params_round_trip(provd_client: ProvdClient) -> None:
     assert provd_client.get_param("NAT") == 1
 
 
-def test_reset_between_tests_part_one(provd_client: ProvdClient) -> None:
-    provd_client.add_device({"mac": "00:04:13:99:99:99"})
-    provd_client.set_param("locale", "fr_FR")
+def test_each_test_gets_the_session_provd_reset(pytester: pytest.Pytester) -> None:
+    # Two inner tests in this order: the second sees the same server with none of the
+    # first's changes (reset, not restarted).
+    pytester.makepyfile(
+        test_inner="""
+        import pathlib
 
+        def test_dirty(provd, provd_client):
+            provd_client.add_device({"mac": "00:04:13:99:99:99"})
+            provd_client.set_param("locale", "fr_FR")
+            assert len(provd_client.devices()) == 1
+            assert provd_client.get_param("locale") == "fr_FR"
+            pathlib.Path("url").write_text(provd.rest_url)
 
-def test_reset_between_tests_part_two(provd_client: ProvdClient) -> None:
-    assert provd_client.devices() == []
-    assert provd_client.get_param("locale") is None
-    assert {c["id"] for c in provd_client.configs()} == {
-        "base",
-        "defaultconfigdevice",
-        "autoprov",
-        "default",
-    }
+        def test_clean(provd, provd_client):
+            assert provd.rest_url == pathlib.Path("url").read_text()
+            assert provd_client.devices() == []
+            assert provd_client.get_param("locale") is None
+            assert {c["id"] for c in provd_client.configs()} == {
+                "base", "defaultconfigdevice", "autoprov", "default"
+            }
+        """
+    )
+    result = pytester.runpytest_subprocess("-v")
+    result.stdout.fnmatch_lines(["*::test_dirty PASSED*", "*::test_clean PASSED*"])
+    result.assert_outcomes(passed=2)

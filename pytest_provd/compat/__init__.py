@@ -3,6 +3,11 @@
 Plugins from wazo-provd-plugins import ``wazo_provd`` (current) or ``provd`` (before 24.02).
 :func:`activate` makes both names resolve to our own implementation under ``_shim/`` — unless a
 real ``wazo_provd`` is installed, in which case plugins keep using the real library.
+
+Nothing is cached here: the mode is read from ``sys.modules`` each time, and the ``sys.path`` /
+``sys.meta_path`` entries are put back whenever they are missing. pytester's in-process runs
+restore ``sys.path``, ``sys.meta_path`` and ``sys.modules`` independently of each other, so any
+combination of the three can be what :func:`activate` finds.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from types import ModuleType
 
 SHIM_DIR = Path(__file__).resolve().parent / "_shim"
 _LOCK = threading.Lock()
-_state: dict[str, str] = {}
+_NAMES = ("wazo_provd", "provd")
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -62,50 +67,83 @@ def _is_ours(module_file: str | None) -> bool:
     return module_file is not None and Path(module_file).resolve().is_relative_to(SHIM_DIR)
 
 
+def _real_spec() -> importlib.machinery.ModuleSpec | None:
+    """Where an installed ``wazo_provd`` (not ours) would be imported from, if there is one."""
+    path = [p for p in sys.path if Path(p or ".").resolve() != SHIM_DIR]
+    spec = importlib.machinery.PathFinder.find_spec("wazo_provd", path)
+    return spec if spec is not None and not _is_ours(spec.origin) else None
+
+
+def _install_shim() -> None:
+    shim = str(SHIM_DIR)
+    if shim not in sys.path:
+        # Appended, not prepended: anything installed later still takes precedence.
+        sys.path.append(shim)
+    if _FINDER not in sys.meta_path and not _legacy_provd_installed():
+        # Ahead of PathFinder, which would re-execute wazo_provd files as provd.*.
+        sys.meta_path.insert(0, _FINDER)
+
+
+def _legacy_provd_installed() -> bool:
+    """True when a real pre-24.02 ``provd`` package is importable: it keeps its name."""
+    module = sys.modules.get("provd")
+    if module is not None:
+        return not _is_ours(getattr(module, "__file__", None))
+    spec = importlib.machinery.PathFinder.find_spec("provd")
+    # A bare directory named provd is a namespace package (no origin), not provd.
+    return spec is not None and spec.origin is not None
+
+
 def activate() -> str:
     """Make ``wazo_provd`` and ``provd`` importable; idempotent.
 
     Returns ``"compat"`` when our stand-in is used, ``"real"`` when an installed wazo_provd
-    was found and left alone.
+    was found (it is imported, and left alone otherwise).
     """
     with _LOCK:
-        if _state.get("mode") == "real":
+        current = mode()
+        if current == "real":
             return "real"
-        if _state.get("mode") == "compat" and str(SHIM_DIR) in sys.path:
-            return "compat"
-        # First call, or sys.path was restored since (pytester does that after an
-        # in-process run): put the stand-in back in place.
-        spec = importlib.util.find_spec("wazo_provd")
-        if spec is not None and not _is_ours(spec.origin):
-            _state["mode"] = "real"
+        if current is None and _real_spec() is not None:
+            importlib.import_module("wazo_provd")
             return "real"
-        shim = str(SHIM_DIR)
-        if shim not in sys.path:
-            # Appended, not prepended: anything installed later still takes precedence.
-            sys.path.append(shim)
-        if importlib.util.find_spec("provd") is None and _FINDER not in sys.meta_path:
-            # Ahead of PathFinder, which would re-execute wazo_provd files as provd.*.
-            sys.meta_path.insert(0, _FINDER)
+        # Our stand-in, imported already or not: (re)install its path and finder, which a
+        # restore of sys.path / sys.meta_path may have taken away.
+        _install_shim()
         importlib.import_module("wazo_provd")
-        _state["mode"] = "compat"
         return "compat"
 
 
+def deactivate() -> None:
+    """Undo :func:`activate` for our stand-in (for tests): path, finder and modules go.
+
+    Objects created from the removed modules keep working but are no longer what a new
+    ``import wazo_provd`` gives. A real ``wazo_provd`` is left imported.
+    """
+    with _LOCK:
+        while str(SHIM_DIR) in sys.path:
+            sys.path.remove(str(SHIM_DIR))
+        while _FINDER in sys.meta_path:
+            sys.meta_path.remove(_FINDER)
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] in _NAMES and _is_ours(getattr(module, "__file__", None)):
+                del sys.modules[name]
+
+
 def mode() -> str | None:
-    """``"compat"``, ``"real"`` or ``None`` before :func:`activate`."""
-    return _state.get("mode")
+    """What ``import wazo_provd`` gives now: ``"compat"`` (our stand-in), ``"real"``, or
+    ``None`` while nothing has imported it (before :func:`activate`)."""
+    module = sys.modules.get("wazo_provd")
+    if module is None:
+        return None
+    return "compat" if _is_ours(getattr(module, "__file__", None)) else "real"
 
 
 def using_compat() -> bool:
     """True when plugin imports of ``wazo_provd`` resolve to this package."""
-    module = sys.modules.get("wazo_provd")
-    return module is not None and _is_ours(getattr(module, "__file__", None))
+    return mode() == "compat"
 
 
 def real_installed() -> bool:
-    """True when a real ``wazo_provd`` (not our stand-in) is importable from ``sys.path``."""
-    if mode() == "real":
-        return True
-    path = [p for p in sys.path if Path(p or ".").resolve() != SHIM_DIR]
-    spec = importlib.machinery.PathFinder.find_spec("wazo_provd", path)
-    return spec is not None and not _is_ours(spec.origin)
+    """True when a real ``wazo_provd`` (not our stand-in) is imported or importable."""
+    return mode() == "real" or _real_spec() is not None
