@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from pytest_provd import pkgsdb
+from pytest_provd.capabilities import split_capability_key
 from pytest_provd.firmware import image
 from pytest_provd.problems import SourceError
 from pytest_provd.tree import model_variants
@@ -66,7 +67,7 @@ def plugin_models(plugin_dir: Path) -> tuple[str, ...]:
         keys = info.get("capabilities", {}) if isinstance(info, dict) else {}
     except (OSError, ValueError):
         return ()
-    names = [str(k).split(",")[1].strip() for k in keys if str(k).count(",") == 2]
+    names = [key.model for key in map(split_capability_key, map(str, keys)) if key is not None]
     return tuple(sorted({variant for name in names for variant in model_variants(name)}))
 
 
