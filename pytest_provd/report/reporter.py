@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Generator
-from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
 
+from pytest_provd.facts import FACTS_KEY as _FACTS
 from pytest_provd.report import baseline as baseline_mod
 from pytest_provd.session import ProvdSession
 
 _REASONS = "provd_reasons"
-_FACTS = "provd_facts"
 _GOLDEN = "provd_golden_used"
 
 
@@ -126,31 +125,6 @@ class ProvdReporter:
             )
         for path in self.provd.golden.stale(self.golden_used):
             tr.write_line(f"stale golden file (not produced by this run): {path}")
-
-
-_current_item: ContextVar[pytest.Item | None] = ContextVar("provd_current_item", default=None)
-
-
-def add_facts(item: pytest.Item, **facts: int) -> None:
-    """Record counts (models, files, firmware) for the summary of the item's target."""
-    item.user_properties.append((_FACTS, dict(facts)))
-
-
-def record_facts(**facts: int) -> None:
-    """:func:`add_facts` for the generated item running now (no-op outside one)."""
-    item = _current_item.get()
-    if item is not None:
-        add_facts(item, **facts)
-
-
-def running(item: pytest.Item) -> object:
-    """Mark *item* as the one whose facts :func:`record_facts` records; returns a reset token."""
-    return _current_item.set(item)
-
-
-def done(token: object) -> None:
-    """Undo :func:`running`."""
-    _current_item.reset(token)  # type: ignore[arg-type]
 
 
 def relative(path: Path, provd: ProvdSession) -> str:
