@@ -3,7 +3,8 @@
 Option 60 is ``digium_<model>_<version with underscores>``; Wazo's dhcpd points them at
 ``<provd>/Digium`` and they fetch ``<mac>.cfg`` there (lower-case MAC).  Lines come from
 ``<accounts><account index="0" username=... password=... line_label=...>`` (index 0 is
-line 1).  Firmware upgrades are not emulated.
+line 1).  Firmware: ``<firmwares><firmware model="D70" version="2_8_1" url=...>``; the
+phone flashes the image of its model when that version is not the running one.
 """
 
 from __future__ import annotations
@@ -45,3 +46,14 @@ class DigiumPhone(Phone):
             )
         for setting in root.iter("setting"):
             self.state.settings[setting.get("id", "")] = setting.get("value", "")
+        for firmware in root.iter("firmware"):
+            if firmware.get("model") == self.model:
+                self.state.settings["firmware.version"] = firmware.get("version", "")
+                self.state.settings["firmware.url"] = firmware.get("url", "")
+
+    def firmware_offer(self) -> tuple[str, str] | None:
+        version = self.state.settings.get("firmware.version", "").replace("_", ".")
+        url = self.state.settings.get("firmware.url")
+        if not version or not url or version == self.state.firmware_version:
+            return None
+        return self.named_offer(version, url)

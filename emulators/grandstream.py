@@ -6,8 +6,11 @@ Wazo's dhcpd points them at ``<provd>/Grandstream`` by MAC prefix; they fetch
 id, ``P34`` password, ``P3`` display name; account *n* ≥ 2 the same at ``P<n+2>02``, ``04``,
 ``06``, ``07``) and named items (``<config version="2"><item
 name="account.1.sip.userid">``).  Identity:
-``Grandstream Model HW <model> SW <version> DevId <mac>``.  Firmware upgrades (``P192`` server
-paths) are not emulated.
+``Grandstream Model HW <model> SW <version> DevId <mac>``.  Firmware: when ``P192`` (firmware
+server path, no scheme) is set, the device asks it for its image ``<model>fw.bin`` (lower
+case: ``ht801fw.bin``) over HTTP (``P6767`` or ``P212`` = 1, else TFTP) and flashes it when the
+version in its header differs from the running one; phones given no ``P192`` keep
+Grandstream's own server, so they do not upgrade from provd.
 """
 
 from __future__ import annotations
@@ -94,3 +97,13 @@ class GrandstreamPhone(Phone):
         # P401..P407 is account 2, P501.. account 3, up to P1607.. (account 14)
         if match and 4 <= int(match.group(1)) <= 16:
             self.set_line(int(match.group(1)) - 2, **{_OTHER_FIELDS[match.group(2)]: value})
+
+    def firmware_offer(self) -> tuple[str, str] | None:
+        path = self.state.settings.get("P192", "").strip()
+        if not path:
+            return None
+        image = f"{path.rstrip('/')}/{self.model.lower()}fw.bin"
+        via = self.state.settings.get("P6767") or self.state.settings.get("P212") or "1"
+        if via == "0":  # TFTP, from the firmware server named (ours: the harness's TFTP)
+            return self.image_offer(image.split("/", 1)[-1], tftp=True)
+        return self.image_offer(image if "://" in image else f"http://{image}")

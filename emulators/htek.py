@@ -1,9 +1,12 @@
 """Htek UC9xx phones: ``P``-value XML with named parameters, over HTTP.
 
-Wazo's dhcpd gives Htek MAC prefixes the provd URL; the phone fetches ``cfg<mac>.xml``
-(``<P35 para="Account1_SipUserId">``).  Lines come from the ``para`` names
+Wazo's dhcpd gives Htek MAC prefixes the provd URL; the phone asks, in turn, for its model's
+``cfg<device code>.xml`` (``cfg0010.xml`` on a UC926), the binary ``cfg<mac>`` and
+``cfg<mac>.xml`` (``<P35 para="Account1_SipUserId">``).  Lines come from the ``para`` names
 (``Account<n>_SipUserId``, ``_DispalyName`` -- Htek's spelling --, ``_AuthenticatePassword``).
-Identity: ``Htek <model> <version> <mac with colons>``.  Firmware upgrades are not emulated.
+Identity: ``Htek <model> <version> <mac with colons>``.  Firmware: the files give only a
+firmware directory (``P192``); the UC9xx image names are the phone's own, so upgrades are not
+emulated.
 """
 
 from __future__ import annotations
@@ -22,6 +25,19 @@ _FIELDS = {
 }
 
 
+# Htek's device codes ("Device Information for Provisioning")
+DEVICE_CODES = {
+    "UC926": "0010",
+    "UC924": "0012",
+    "UC923": "0013",
+    "UC903": "0016",
+    "UC902": "0017",
+    "UC912": "0019",
+    "UC912G": "0019",
+    "UC912E": "0019",
+}
+
+
 class HtekPhone(Phone):
     """An Htek phone."""
 
@@ -35,6 +51,12 @@ class HtekPhone(Phone):
         return None
 
     def provision(self) -> None:
+        code = DEVICE_CODES.get(self.model)
+        if code is not None:
+            common = self.fetch_xml(f"cfg{code}.xml")
+            if common is not None:
+                self._apply(common)
+        self.http_get(f"cfg{self.mac12.lower()}")  # the encrypted backup: a 404 is normal
         root = self.fetch_xml(f"cfg{self.mac12.lower()}.xml", mandatory=True)
         if root is not None:
             self._apply(root)

@@ -181,6 +181,9 @@ class Phone:
             self.state.flashed.append(version)
             self.state.firmware_version = version
             self.state.reboots += 1
+        # A file read again after a reboot is the same file: say each problem once.
+        self.state.errors = list(dict.fromkeys(self.state.errors))
+        self.state.wellformed_errors = list(dict.fromkeys(self.state.wellformed_errors))
         return self.state
 
     def _dhcp(self) -> None:
@@ -198,7 +201,12 @@ class Phone:
         server = self.provisioning_server(lease)
         if server:
             self.http_url = server
-        elif not (self.http_url or self.url_by_hand or (self.uses_tftp and lease.tftp_server)):
+        elif not (
+            self.http_url
+            or self.url_by_hand
+            or self.needs_synchronize  # settings come from provd, not from a server
+            or (self.uses_tftp and lease.tftp_server)
+        ):
             # A real phone has nowhere to fetch from: say why, not only "nothing fetched".
             self.state.errors.append(
                 f"DHCP: no provisioning server in the answer: no class of the dhcpd "

@@ -8,8 +8,9 @@ expanded, lower case); each is fetched and its settings read from the attributes
 elements (``reg.1.address="alice"``).  As on the phones, the first file listed that sets a
 parameter wins (``<mac>-user.cfg`` before the ``phone1.cfg`` defaults).  Identity:
 ``FileTransport PolycomVVX-VVX_400-UA/<version> Type/Application``; Wazo's dhcpd knows Polycom by
-MAC prefix alone.  The SIP application image (``APP_FILE_PATH``) carries no version in its
-name, so no firmware upgrade is emulated.
+MAC prefix alone.  Firmware: the master file's ``APP_FILE_PATH`` (``sip.ld``) is the
+application image; the phone reads the version in its header and flashes it when it differs
+from the running one (an image not served is no upgrade, as on the phones).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class PolycomPhone(Phone):
             return
         app = master if master.tag == "APPLICATION" else master.find(".//APPLICATION")
         files = (app.get("CONFIG_FILES", "") if app is not None else "").split(",")
+        if app is not None and app.get("APP_FILE_PATH"):
+            self.state.settings["APP_FILE_PATH"] = app.get("APP_FILE_PATH")
         seen: set[str] = set()
         for raw in files:
             name = raw.strip().replace("[PHONE_MAC_ADDRESS]", mac)
@@ -97,3 +100,7 @@ class PolycomPhone(Phone):
                 match = _REG.match(key)
                 if match:
                     self.set_line(int(match.group(1)), **{_FIELDS[match.group(2)]: value})
+
+    def firmware_offer(self) -> tuple[str, str] | None:
+        image = self.state.settings.get("APP_FILE_PATH")
+        return self.image_offer(image) if image else None

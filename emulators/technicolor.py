@@ -3,10 +3,11 @@
 DHCP: option 77 (user class) ``Thomson ST2022S``; Wazo's dhcpd answers with option 43
 holding, as a plain string, the URL of the model's ``ST2022S.inf``.  That file's ``[config]``
 section names ``telcfg`` and ``common_config`` (fetched in turn) and ``config``, the
-directory of the per-device file ``<model>S_<MAC>.txt`` (upper-case MAC).  Files are
-``[section]`` headers, ``#`` comments and ``key=value`` lines.  Line *n*: ``TEL<n>Number``,
-``DisplayName<n>``, ``regpwd<n>``, ``RegisterServerMP<n>``.  Firmware: ``[application]``
-``fwurl`` names the image; its header gives the version.  User-Agent
+directory of the per-device file ``<model>S_<MAC>.txt`` (upper-case MAC).  The phones read
+ISO-8859-1.  ``telcfg`` is a command script (``set ...``, ``commit`` lines); the others are
+``[section]`` headers and ``key=value`` lines; ``;`` and ``#`` start comments in both.  Line *n*:
+``TEL<n>Number``, ``DisplayName<n>``, ``regpwd<n>``, ``RegisterServerMP<n>``.  Firmware:
+``[application]`` ``fwurl`` names the image; its header gives the version.  User-Agent
 ``THOMSON ST2022 hw2 fw<version> 00-14-7F-AA-BB-CC`` (``Thomson`` for the TB30).
 """
 
@@ -51,29 +52,36 @@ class TechnicolorPhone(Phone):
         if not self._read(inf):
             self.state.errors.append(f"{inf}: not fetched")
             return
-        for key in ("config.telcfg", "config.common_config"):
-            if self.state.settings.get(key):
-                self._read(self.state.settings[key])
+        if self.state.settings.get("config.telcfg"):
+            self._read(self.state.settings["config.telcfg"], script=True)
+        if self.state.settings.get("config.common_config"):
+            self._read(self.state.settings["config.common_config"])
         folder = self.state.settings.get("config.config", "")
         device = f"{folder.rstrip('/')}/{self.model}S_{self.mac12}.txt".lstrip("/")
         if not self._read(device):
             self.state.errors.append(f"{device}: mandatory per-device file not fetched")
 
-    def _read(self, name: str) -> bool:
+    def _read(self, name: str, *, script: bool = False) -> bool:
         data = self.http_get(name)
         if data is None:
             return False
         short, section = name.rsplit("/", 1)[-1], ""
-        for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        for number, raw in enumerate(data.decode("latin-1").splitlines(), start=1):
             text = raw.strip()
-            if not text or text.startswith("#"):
+            if not text or text.startswith(("#", ";")):
+                continue
+            if script:  # "set ...", "activate", "commit"
+                if not re.fullmatch(r"[a-z]+(?:\s.*)?", text):
+                    self.state.wellformed_errors.append(
+                        f"{short}:{number}: not a command: {text[:60]!r}"
+                    )
                 continue
             header = re.fullmatch(r"\[(\w+)\]", text)
             if header:
                 section = header.group(1)
                 continue
             key, found, value = text.partition("=")
-            if not found or not re.fullmatch(r"\w+", key):
+            if not found or not re.fullmatch(r"[\w-]+", key):
                 self.state.wellformed_errors.append(
                     f"{short}:{number}: not 'key=value': {text[:60]!r}"
                 )

@@ -1,7 +1,7 @@
 """A Wazo-like DHCP server on a loopback UDP port.
 
-It answers with addresses from 127.1.0.0/16 and the options of the vendor class (or MAC
-prefix) the phone matches, and on every ACK pushes the transaction to provd's
+It answers with addresses from 127.1.0.0/16 (from a random start) and the options of the
+vendor class (or MAC prefix) the phone matches, and on every ACK pushes the transaction to provd's
 ``dev_mgr/dhcpinfo`` like Wazo's dhcpd hook.  Malformed packets are dropped and counted in
 :attr:`DhcpServer.stats`.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import random
 import re
 import socket
 import struct
@@ -56,7 +57,12 @@ class DhcpServer:
         self.provd_url = provd_url
         self.provd_token = provd_token
         self.on_commit = on_commit
-        self._hosts = ipaddress.ip_network(network).hosts()
+        # Each server starts at a random place in the network so that servers of concurrent
+        # runs (xdist workers, targets) seldom hand out the same address: phones that serve
+        # something on their own address (a web interface on port 80) need it to be theirs.
+        hosts = list(ipaddress.ip_network(network).hosts())
+        start = random.randrange(len(hosts)) if hosts else 0
+        self._hosts = iter(hosts[start:] + hosts[:start])
         self.leases: dict[str, str] = {}
         self.stats: Counter[str] = Counter()
         self._sock: socket.socket | None = None
