@@ -13,17 +13,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_provd.problems import Problem, SourceError
+from pytest_provd.problems import ProvdCheckFailed, SourceError
 
 FORMAT_VERSION = 1
 
 
 def reasons_of(exc: BaseException | None, text: str, plugins_dir: Path | None) -> list[str]:
     """Stable reasons for a failure: one per problem, first line only, paths made relative."""
-    problems = _problems_of(exc)
-    if problems is not None:
+    if isinstance(exc, ProvdCheckFailed):
         lines = [
-            f"{p.location()}: {p.message.splitlines()[0] if p.message else ''}" for p in problems
+            f"{p.location()}: {p.message.splitlines()[0] if p.message else ''}"
+            for p in exc.problems
         ]
     elif exc is not None:
         lines = [f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"]
@@ -33,18 +33,6 @@ def reasons_of(exc: BaseException | None, text: str, plugins_dir: Path | None) -
         prefix = str(plugins_dir) + "/"
         lines = [line.replace(prefix, "") for line in lines]
     return lines
-
-
-def _problems_of(exc: BaseException | None) -> list[Problem] | None:
-    """The problems a failed check carries (``ProvdCheckFailed.problems``), if any.
-
-    Read from the attribute rather than by class: this module sits below the suite that
-    raises them.
-    """
-    problems = getattr(exc, "problems", None)
-    if isinstance(problems, list) and all(isinstance(p, Problem) for p in problems):
-        return problems
-    return None
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Generator
-from pathlib import Path
 
 import pytest
 
@@ -125,13 +124,3 @@ class ProvdReporter:
             )
         for path in self.provd.golden.stale(self.golden_used):
             tr.write_line(f"stale golden file (not produced by this run): {path}")
-
-
-def relative(path: Path, provd: ProvdSession) -> str:
-    """A path relative to the plugins dir when inside it, for stable messages."""
-    if provd.plugins_dir is not None:
-        try:
-            return path.relative_to(provd.plugins_dir).as_posix()
-        except ValueError:
-            pass
-    return str(path)
