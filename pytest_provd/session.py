@@ -62,12 +62,12 @@ class ProvdSession:
     def plugin_proxies(self) -> dict[str, str]:
         """The ``proxies`` provd passes plugins: none for our compat library; with the real
         ``wazo_provd`` in place, a loopback proxy so real fetchfw never leaves 127.0.0.1."""
-        from pytest_provd import compat
+        from pytest_provd import compat  # lazy: the compat namespace is the server stack's
 
         if compat.activate() != "real":
             return {}
         if self._proxy is None:
-            from pytest_provd.firmware.proxy import FirmwareProxy
+            from pytest_provd.firmware.proxy import FirmwareProxy  # lazy: only with wazo_provd
 
             self._proxy = FirmwareProxy(self.options.firmware_dir).start()
         return self._proxy.proxies
@@ -100,7 +100,7 @@ class ProvdSession:
         return self.targets
 
     def _check_base_ref(self, ref: str) -> None:
-        from pytest_provd.tree import gitbase
+        from pytest_provd.tree import gitbase  # lazy: only with --provd-base-ref
 
         if self.repo_root is None:
             raise pytest.UsageError(
@@ -112,7 +112,7 @@ class ProvdSession:
             raise pytest.UsageError(f"--provd-base-ref: {exc}") from exc
 
     def _changed_only(self, targets: list[tree_mod.Target]) -> list[tree_mod.Target]:
-        from pytest_provd.tree import gitbase
+        from pytest_provd.tree import gitbase  # lazy: only with --provd-base-ref
 
         assert self.options.base_ref and self.repo_root and self.plugins_dir
         changed = gitbase.changed_targets(

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.checks import entry_models, target_facts
 from pytest_provd.facts import recording
 from pytest_provd.problems import Problem, ProvdCheckFailed, SourceError
 from pytest_provd.session import ProvdSession, session_key
@@ -155,6 +154,9 @@ def target_models(target: tree.Target) -> list[str]:
     of plugin-info's well-formed capability keys, which may group models for display
     (``6920(w)``).
     """
+    # Kept lazy: pytest starts without the checks (jinja2, the pkgs.db parser).
+    from pytest_provd.checks import entry_models, target_facts
+
     declared = entry_models(target)
     if declared:
         return list(dict.fromkeys(declared))

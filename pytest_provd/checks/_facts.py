@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_provd import pkgsdb
 from pytest_provd import tree as tree_mod
 from pytest_provd.capabilities import covers
 from pytest_provd.checks._base import PluginInfo, load_plugin_info
 from pytest_provd.checks._entry import EntryInfo, read_entry
+from pytest_provd.problems import SourceError
 
 SMALL_FAMILY = 3
 RELATIONS = ("entry-capabilities", "capabilities-pkgs", "target-id", "plugin-id")
@@ -110,9 +112,6 @@ class TargetFacts:
 
 def read_pkgs_versions(path: Path) -> list[PkgVersion] | None:
     """Package versions of a ``pkgs.db`` via :mod:`pytest_provd.pkgsdb`; None if unparsable."""
-    from pytest_provd import pkgsdb
-    from pytest_provd.problems import SourceError
-
     try:
         db = pkgsdb.load(path)
     except (SourceError, OSError, ValueError):

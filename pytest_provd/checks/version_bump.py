@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pytest_provd import tree as tree_mod
 from pytest_provd import versions
-from pytest_provd.checks._base import CheckContext
+from pytest_provd.checks._base import CheckContext, find_line
 from pytest_provd.checks._templates import source_of
 from pytest_provd.problems import Problem
 from pytest_provd.tree import gitbase
@@ -115,8 +115,6 @@ def _version(path: Path) -> str | None:
 
 
 def _version_line(path: Path) -> int | None:
-    from pytest_provd.checks._base import find_line
-
     try:
         return find_line(path.read_text(encoding="utf-8"), '"version"')
     except OSError:

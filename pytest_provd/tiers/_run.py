@@ -18,7 +18,6 @@ import pytest
 
 from pytest_provd import tree
 from pytest_provd.capabilities import covers, split_capability_key
-from pytest_provd.checks import target_facts
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import target_models
@@ -59,7 +58,7 @@ class TargetRun:
         """Load the plugin (once); the problems of loading it."""
         if self._load_problems is not None:
             return self._load_problems
-        # Kept lazy: the plugin manager is not needed to start pytest.
+        # Kept lazy: the server stack is not needed to start pytest.
         from pytest_provd.provd.plugins.manager import PluginError, PluginManager
         from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config
 
@@ -113,6 +112,8 @@ class TargetRun:
         key = split_capability_key(self.capability_key(model) or "")
         if key is not None:
             return key.version
+        from pytest_provd.checks import target_facts  # lazy: jinja2
+
         entry = target_facts(self.target).entry
         versions = entry.version_for(model) if entry is not None else []
         return versions[0] if versions else self.target.target_id
@@ -127,7 +128,7 @@ class TargetRun:
 
     def device(self, model: str, index: int) -> dict[str, Any]:
         """A provd device dict of *model* (numbered *index*) made from its capability key."""
-        from pytest_provd.provd.plugins.survey import device_for
+        from pytest_provd.provd.plugins.survey import device_for  # lazy: server stack
 
         device = device_for(self.capability_key(model) or f"{self.vendor()}, {model}, ", index)
         # The phone's own model, not the capability's display name for a group of them.
@@ -180,7 +181,7 @@ def _close_runs(runs: dict[str, TargetRun]) -> None:
 
 def problem_of(exc: Exception, target: tree.Target, plugin_dir: Path | None = None) -> Problem:
     """A problem located in the user's source tree, not in our private copy of the build."""
-    from pytest_provd.checks._templates import source_of
+    from pytest_provd.checks._templates import source_of  # lazy: jinja2
 
     path = Path(str(getattr(exc, "path", None) or target.build_py))
     line = getattr(exc, "line", None)
@@ -203,6 +204,7 @@ def configure_and_fetch(
     verify: bool = True,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """Configure *device*; the files written and, with *verify*, whether they are served."""
+    # Kept lazy: the server stack is not needed to start pytest.
     from pytest_provd.provd.plugins.manager import PluginError
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
     from pytest_provd.provd.plugins.survey import fetch_served, snapshot_files

@@ -37,7 +37,7 @@ class WireSetupError(Exception):
 
 def emulator_vendor(plugin_id: str) -> str | None:
     """Which phone emulator boots the models of *plugin_id* (None: not emulated yet)."""
-    # Kept lazy: importing the emulators is not needed to start pytest.
+    # Kept lazy: the emulators are not needed to start pytest.
     from emulators.registry import vendor_for_plugin
 
     return vendor_for_plugin(plugin_id)
@@ -48,6 +48,7 @@ class WireRun:
     boot on it."""
 
     def __init__(self, run: TargetRun) -> None:
+        # Kept lazy: the emulators are not needed to start pytest.
         from emulators.dhcp import DhcpConfig, DhcpServer
         from pytest_provd.fixtures.phones import SAMPLE_DHCP
 
@@ -88,7 +89,7 @@ class WireRun:
 
 def make_backend(session: ProvdSession, plugin_id: str) -> Backend:
     """The backend ``--provd-backend`` selected, for one target's phones."""
-    from pytest_provd import backends
+    from pytest_provd import backends  # lazy: server stack
 
     options = session.options
     return backends.make_backend(
@@ -151,7 +152,7 @@ def wire_run(run: TargetRun) -> WireRun:
     """The target's :class:`WireRun`, set up on first use and kept for the run; a setup
     failure is said to every later item of the target too (a skip when the backend is
     unavailable)."""
-    from pytest_provd.backends.base import BackendError, BackendUnavailable
+    from pytest_provd.backends.base import BackendError, BackendUnavailable  # lazy: server stack
 
     wires = run.session.stash.get(_WIRES, None)
     if wires is None:
@@ -185,6 +186,7 @@ def _close_wires(wires: dict[str, WireRun | BaseException]) -> None:
 
 def boot(run: TargetRun, model: str) -> Booted:
     """Boot (once) an emulated phone of *model* from DHCP; its state and the pushed lines."""
+    # Kept lazy: the emulators and the server stack are not needed to start pytest.
     from emulators.registry import emulated_vendors, make_phone, vendor_oui
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
@@ -229,7 +231,7 @@ def model_to_boot(run: TargetRun, model: str) -> str:
         return variants[0]
 
     def support(variant: str) -> int:
-        from pytest_provd.provd.plugins.manager import PluginError
+        from pytest_provd.provd.plugins.manager import PluginError  # lazy: server stack
 
         info = {"vendor": key.vendor, "model": variant, "version": key.version}
         try:

@@ -21,6 +21,7 @@ def check_firmware(run: TargetRun) -> list[Problem]:
     problems = run.load()
     if problems:
         return problems
+    # Kept lazy: the server stack is not needed to start pytest.
     from pytest_provd import compat
     from pytest_provd.provd.plugins.manager import PluginError
 

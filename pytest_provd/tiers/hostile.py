@@ -28,7 +28,7 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     problems = run.load()
     if problems:
         return problems
-    # Kept lazy: hypothesis is only needed when this item runs.
+    # Kept lazy: hypothesis and the server stack are only needed when this item runs.
     from hypothesis import HealthCheck, given, seed, settings
     from hypothesis import strategies as st
 

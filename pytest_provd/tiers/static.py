@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.checks import CheckContext, iter_items
 from pytest_provd.problems import Problem, SourceError
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan
@@ -24,6 +23,9 @@ def check_build(session: ProvdSession, target: tree.Target) -> list[Problem]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
     """``build``, then one item per static check (``models[<MODEL>]`` per model)."""
+    # Kept lazy: pytest starts without the checks (jinja2, the pkgs.db parser).
+    from pytest_provd.checks import CheckContext, iter_items
+
     plan.add(ItemSpec("build", "provd_static", lambda: check_build(session, target)))
     ctx = CheckContext(
         target,
