@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import compat
-from pytest_provd.backends.base import BackendError, UrlBackend
-from pytest_provd.net import is_loopback_url
+from pytest_provd.backends import BackendError, UrlBackend
 from pytest_provd.client import ProvdClient
+from pytest_provd.net import is_loopback_url
 
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 TARGET = "wazo-snom-10.1.215.13"
@@ -22,7 +22,7 @@ def samples(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def url_args(provd: object) -> list[str]:
-    from pytest_provd.provd.domain.app import EmbeddedProvd
+    from pytest_provd.provd import EmbeddedProvd
 
     assert isinstance(provd, EmbeddedProvd)
     return [

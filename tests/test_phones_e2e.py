@@ -18,6 +18,8 @@ from emulators.factory import vendor_oui
 from pytest_provd import tree
 from pytest_provd.assertions import assert_line, assert_provisioned, assert_wellformed
 from pytest_provd.client import ProvdClient
+from pytest_provd.fixtures import PhoneFactory
+from pytest_provd.provd import EmbeddedProvd
 from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
@@ -25,7 +27,7 @@ SAMPLE_TREE = tree.discover(SAMPLES)
 VENDOR = {"wazo_snom": "snom", "wazo_cisco_spa": "cisco", "wazo_aastra": "aastra"}
 
 
-def install(provd: Any, plugin_id: str, tmp_path: Path) -> Any:
+def install(provd: EmbeddedProvd, plugin_id: str, tmp_path: Path) -> Any:
     return provd.install_plugin_dir(tree.build(SAMPLE_TREE.targets[plugin_id], tmp_path))
 
 
@@ -40,11 +42,11 @@ def push_config(client: ProvdClient, mac: str, **line1: str) -> str:
 
 
 def test_two_lines_pushed_over_rest_reach_the_phone(
-    provd: Any, provd_client: ProvdClient, make_phone: Any, tmp_path: Path
+    provd: EmbeddedProvd, provd_client: ProvdClient, provd_make_phone: PhoneFactory, tmp_path: Path
 ) -> None:
     install(provd, "wazo-snom-10.1.215.13", tmp_path)
     push_config(provd_client, "00:04:13:00:00:01", username="carol", display_name="Carol <C&C>")
-    phone = make_phone("snom", "D785", mac="00:04:13:00:00:01")
+    phone = provd_make_phone("snom", "D785", mac="00:04:13:00:00:01")
     phone.boot()
     assert_provisioned(phone)
     assert_wellformed(phone)
@@ -68,9 +70,9 @@ MODELS = [
 
 @pytest.mark.parametrize(("plugin_id", "vendor", "model"), MODELS)
 def test_every_sample_model_boots_to_configured(
-    provd: Any,
+    provd: EmbeddedProvd,
     provd_client: ProvdClient,
-    make_phone: Any,
+    provd_make_phone: PhoneFactory,
     tmp_path: Path,
     plugin_id: str,
     vendor: str,
@@ -79,7 +81,7 @@ def test_every_sample_model_boots_to_configured(
     install(provd, plugin_id, tmp_path)
     mac = vendor_oui(vendor, model) + ":00:01:01"
     push_config(provd_client, mac)
-    phone = make_phone(vendor, model, mac=mac)
+    phone = provd_make_phone(vendor, model, mac=mac)
     phone.boot()
     assert_line(phone, 1, username="alice1001", display_name="Alice Liddell")
     assert_line(phone, 2, username="bob1002")
@@ -95,18 +97,16 @@ def test_every_sample_model_boots_to_configured(
     ],
 )
 def test_old_firmware_upgrades_reboots_and_provisions_again(
-    provd: Any,
+    provd: EmbeddedProvd,
     provd_client: ProvdClient,
-    make_phone: Any,
+    provd_make_phone: PhoneFactory,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     plugin_id: str,
     vendor: str,
     model: str,
 ) -> None:
     # The sample firmware "blobs" (tests/data/README.md) as a --provd-firmware-dir cache, so
     # archives hold exactly the member names the templates point phones to.
-    from pytest_provd.firmware.store import FIRMWARE_DIR_ENV
     from tests.test_sample_data import synthetic_file
 
     cache = tmp_path / "firmware"
@@ -114,14 +114,14 @@ def test_old_firmware_upgrades_reboots_and_provisions_again(
     catalogue = json.loads((SAMPLES.parent / "synthetic-firmware.json").read_text())
     for name, entry in catalogue["files"].items():
         (cache / name).write_bytes(synthetic_file(name, entry))
-    monkeypatch.setenv(FIRMWARE_DIR_ENV, str(cache))
+    provd.set_firmware_dir(cache)
     install(provd, plugin_id, tmp_path)
     installable = provd_client.installable_firmware(plugin_id)
     for pkg_id in installable:
         provd_client.install_firmware(plugin_id, pkg_id)
     mac = vendor_oui(vendor, model) + ":00:02:02"
     push_config(provd_client, mac)
-    phone = make_phone(vendor, model, mac=mac, version="0.9.0")
+    phone = provd_make_phone(vendor, model, mac=mac, version="0.9.0")
     state = phone.boot()
     target_version = SAMPLE_TREE.targets[plugin_id].target_id.split("-")[0]
     assert state.flashed and state.flashed[-1].startswith(target_version), state.describe()
@@ -132,11 +132,11 @@ def test_old_firmware_upgrades_reboots_and_provisions_again(
 
 
 def test_unknown_phone_gets_the_autoprov_line(
-    provd: Any, provd_client: ProvdClient, make_phone: Any, tmp_path: Path
+    provd: EmbeddedProvd, provd_client: ProvdClient, provd_make_phone: PhoneFactory, tmp_path: Path
 ) -> None:
     # As on a real Wazo: a phone nobody declared is created with the autoprov config.
     install(provd, "wazo-aastra-6.4.0-SP2", tmp_path)
-    phone = make_phone("aastra", "6865i")
+    phone = provd_make_phone("aastra", "6865i")
     phone.boot()
     assert_line(phone, 1, username="anonymous")
     (device,) = provd_client.devices()
@@ -144,14 +144,14 @@ def test_unknown_phone_gets_the_autoprov_line(
 
 
 def test_hundred_phones_boot_concurrently(
-    provd: Any, provd_client: ProvdClient, make_phone: Any, tmp_path: Path
+    provd: EmbeddedProvd, provd_client: ProvdClient, provd_make_phone: PhoneFactory, tmp_path: Path
 ) -> None:
     install(provd, "wazo-snom-10.1.215.13", tmp_path)
     phones = []
     for n in range(100):
         mac = f"00:04:13:10:{n // 256:02x}:{n % 256:02x}"
         push_config(provd_client, mac, username=f"user{n}")
-        phones.append(make_phone("snom", "D735", mac=mac))
+        phones.append(provd_make_phone("snom", "D735", mac=mac))
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         states = list(pool.map(lambda p: p.boot(), phones))
