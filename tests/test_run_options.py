@@ -57,20 +57,30 @@ def test_golden_dir_absolute(
     pytester.runpytest(*args).assert_outcomes(passed=1)
 
 
-def test_a_time_change_passes_a_changed_value_fails(pytester: pytest.Pytester, tiny: Path) -> None:
+def test_a_time_change_passes_a_mac_change_fails(pytester: pytest.Pytester, tiny: Path) -> None:
     btpl = tiny / "acme_phone" / "common" / "templates" / "model.tpl.btpl"
     template = btpl.read_text()
-    btpl.write_text(template.replace("</settings>", '<clock at="10:00:00"/>\n</settings>'))
-    args = ("--provd-plugin", PLUGIN, "-k", "golden", "--provd-update-golden")
-    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+    def extra(line: str) -> None:
+        btpl.write_text(template.replace("</settings>", line + "\n</settings>"))
+
+    extra('<peer mac="00:04:13:0a:0b:0c" at="10:00:00"/>')
+    args = ("--provd-plugin", PLUGIN, "-k", "golden")
+    pytester.runpytest(*args, "--provd-update-golden").assert_outcomes(passed=1)
     golden = pytester.path / "tests" / "golden" / PLUGIN / "M1" / "{MAC}.xml"
-    assert '<clock at="<TIME>"/>' in golden.read_text()
-    btpl.write_text(template.replace("</settings>", '<clock at="23:59:01"/>\n</settings>'))
-    pytester.runpytest("--provd-plugin", PLUGIN, "-k", "golden").assert_outcomes(passed=1)
-    btpl.write_text(template.replace("</settings>", '<clock at="noon"/>\n</settings>'))
-    changed = pytester.runpytest("--provd-plugin", PLUGIN, "-k", "golden")
+    # not the device's MAC: kept as it is, and never read as times
+    assert '<peer at="<TIME>" mac="00:04:13:0a:0b:0c"/>' in golden.read_text()
+    extra('<peer mac="00:04:13:0a:0b:0c" at="23:59:01"/>')
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    extra('<peer mac="00:04:13:0a:0b:0d" at="10:00:00"/>')
+    changed = pytester.runpytest(*args)
     changed.assert_outcomes(failed=1)
-    changed.stdout.fnmatch_lines(['*-*<clock at="<TIME>"/>', '*+*<clock at="noon"/>'])
+    changed.stdout.fnmatch_lines(
+        [
+            '*-*<peer at="<TIME>" mac="00:04:13:0a:0b:0c"/>',
+            '*+*<peer at="<TIME>" mac="00:04:13:0a:0b:0d"/>',
+        ]
+    )
 
 
 def test_stale_golden_file_reported_under_xdist(pytester: pytest.Pytester, tiny: Path) -> None:

@@ -23,7 +23,8 @@ def check_golden(run: TargetRun, model: str) -> list[Problem]:
     outcome = run.configure(model)
     found: list[Problem] = []
     for name, data in sorted(outcome.files.items()):
-        found += run.session.golden.check(run.target.plugin_id, model, name, data)
+        mac = [outcome.device["mac"]]  # only the device's own MAC is volatile
+        found += run.session.golden.check(run.target.plugin_id, model, name, data, macs=mac)
     return found
 
 
