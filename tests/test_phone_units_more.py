@@ -46,11 +46,6 @@ WIRE = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("plugin_id", "vendor", "model", "version", "upgraded"),
-    WIRE,
-    ids=[f"{vendor}-{model}" for _, vendor, model, _, _ in WIRE],
-)
 def _can_listen_on_port_80() -> bool:
     import socket
 
@@ -62,6 +57,11 @@ def _can_listen_on_port_80() -> bool:
     return True
 
 
+@pytest.mark.parametrize(
+    ("plugin_id", "vendor", "model", "version", "upgraded"),
+    WIRE,
+    ids=[f"{vendor}-{model}" for _, vendor, model, _, _ in WIRE],
+)
 def test_lab_phone_boots_and_gets_the_pushed_lines(
     provd: Any,
     provd_client: ProvdClient,
