@@ -51,6 +51,19 @@ def family_digest(family: Family) -> str:
     return digest.hexdigest()
 
 
+def family_files(family_dir: Path) -> dict[str, str]:
+    """``{relative path: digest}`` of a family directory's inputs, as :func:`family_digest`
+    hashes them (names, modes, bytes; hidden files ignored)."""
+    out = {}
+    for rel, path in _walk_files(family_dir, skip_hidden=True):
+        if path.is_symlink():
+            out[rel] = "L" + os.readlink(path)
+        else:
+            data = path.read_bytes()
+            out[rel] = "F%o:" % (path.stat().st_mode & 0o111) + hashlib.sha256(data).hexdigest()
+    return out
+
+
 def built_digest(plugin_dir: Path) -> str:
     """Content hash of a built plugin, ignoring ``var/`` (runtime state)."""
     digest = hashlib.sha256()

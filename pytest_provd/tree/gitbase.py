@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_provd import tree as tree_mod
-from pytest_provd.problems import ProvdHarnessError
+from pytest_provd.problems import Problem, ProvdHarnessError
+from pytest_provd.tree.selection import Removal
 
 _GIT_TIMEOUT_S = 120.0
 
@@ -171,6 +172,55 @@ def changed_files(base_dir: Path, head_dir: Path) -> list[str]:
     return out
 
 
+@dataclass
+class Comparison:
+    """The tree against its base ref: what changed, what went away."""
+
+    base: BaseTree
+    changed: set[str]
+    """Plugin ids whose inputs differ from the base (new targets included)."""
+    families: set[str]
+    """Families whose files differ from the base, new ones and broken ones included."""
+    removed: list[Removal]
+
+
+def compare(
+    repo_root: Path,
+    ref: str,
+    plugins_dir: Path,
+    tree: tree_mod.PluginTree,
+    out_root: Path | None = None,
+) -> Comparison:
+    """Compare *tree* with its state at *ref*, from the families' files before any build.
+
+    A family whose ``build.py`` cannot be executed now is changed by definition.  In a family
+    whose files differ, a change outside its version directories (``build.py``, ``common/``)
+    changes every target; a change inside one changes the targets naming that directory.
+    Only a change no target can be told to depend on is settled by building both sides and
+    comparing the output.
+    """
+    root = Path(out_root) if out_root is not None else default_out_root()
+    rel = Path(plugins_dir).resolve().relative_to(Path(repo_root).resolve())
+    base = export_plugins(repo_root, ref, rel, root)
+    changed: set[str] = set()
+    families = set(tree.broken)
+    for family in tree.families.values():
+        base_family = base.tree.families.get(family.name) if base.tree is not None else None
+        if base_family is None:
+            families.add(family.name)
+            changed.update(t.plugin_id for t in family.targets.values())
+            continue
+        before = tree_mod.family_files(base_family.path)
+        after = tree_mod.family_files(family.path)
+        if before == after:
+            continue
+        families.add(family.name)
+        differing = {r for r in set(before) | set(after) if before.get(r) != after.get(r)}
+        changed |= _changed_in_family(family, base_family, differing)
+    removed = removals(base.tree, tree, ref) if base.tree is not None else []
+    return Comparison(base, changed, families, removed)
+
+
 def changed_targets(
     repo_root: Path,
     ref: str,
@@ -178,35 +228,93 @@ def changed_targets(
     tree: tree_mod.PluginTree,
     out_root: Path | None = None,
 ) -> set[str]:
-    """Plugin ids of *tree* whose built output differs from *ref* (new targets included).
+    """Plugin ids of *tree* whose inputs differ from *ref* (see :func:`compare`)."""
+    return compare(repo_root, ref, plugins_dir, tree, out_root).changed
 
-    Families whose content is identical at the base are skipped without building.
-    """
-    root = Path(out_root) if out_root is not None else default_out_root()
-    rel = Path(plugins_dir).resolve().relative_to(Path(repo_root).resolve())
-    base = export_plugins(repo_root, ref, rel, root)
+
+def _changed_in_family(
+    family: tree_mod.Family, base_family: tree_mod.Family, differing: set[str]
+) -> set[str]:
+    version_dirs = {d.name for d in (*family.version_dirs(), *base_family.version_dirs())}
+    dirs: set[str] = set()
+    for rel in differing:
+        top, sep, _ = rel.partition("/")
+        if not (sep and top in version_dirs):
+            # build.py, common/ or another shared input: every target may use it.
+            return {t.plugin_id for t in family.targets.values()}
+        dirs.add(top)
+    base_targets = {t.plugin_id: t for t in base_family.targets.values()}
+    refs: dict[str, set[str]] = {}
+    for target in family.targets.values():
+        named = {d.name for d in target.source_dirs}
+        if target.plugin_id in base_targets:
+            named |= {d.name for d in base_targets[target.plugin_id].source_dirs}
+        refs[target.plugin_id] = named
+    unattributed = dirs - {d for named in refs.values() for d in named}
     changed: set[str] = set()
-    for family in tree.families.values():
-        base_family = base.tree.families.get(family.name) if base.tree is not None else None
-        if base_family is not None and tree_mod.family_digest(
-            base_family
-        ) == tree_mod.family_digest(family):
-            continue
-        for target in family.targets.values():
-            base_target = base.tree.targets.get(target.plugin_id) if base.tree else None
-            if base_target is None:
-                changed.add(target.plugin_id)
-                continue
-            try:
-                before = tree_mod.build_cached(base_target)
-            except tree_mod.BuildError:
-                changed.add(target.plugin_id)
-                continue
-            try:
-                after = tree_mod.build_cached(target)
-            except tree_mod.BuildError:
-                changed.add(target.plugin_id)
-                continue
-            if tree_mod.built_digest(before) != tree_mod.built_digest(after):
-                changed.add(target.plugin_id)
+    for target in family.targets.values():
+        pid = target.plugin_id
+        if pid not in base_targets or refs[pid] & dirs:
+            changed.add(pid)
+        elif (unattributed or not refs[pid]) and _builds_differ(base_targets[pid], target):
+            changed.add(pid)
     return changed
+
+
+def _builds_differ(before: tree_mod.Target, after: tree_mod.Target) -> bool:
+    try:
+        base_dir = tree_mod.build_cached(before)
+        head_dir = tree_mod.build_cached(after)
+    except tree_mod.BuildError:
+        return True
+    return tree_mod.built_digest(base_dir) != tree_mod.built_digest(head_dir)
+
+
+def removals(base: tree_mod.PluginTree, tree: tree_mod.PluginTree, ref: str) -> list[Removal]:
+    """Plugin ids built at the base and by no target now, deliberate or not.
+
+    Accepted as deliberate: the family directory is gone, every version directory the
+    target named is gone, or every one still here is built by another target now (a
+    renamed plugin id).  A target whose version directory stays behind unbuilt, or whose
+    version directory cannot be told from build.py, is an error.  A family whose build.py
+    cannot be executed now is left to its ``build.py`` item.
+    """
+    found: list[Removal] = []
+    for pid, old in base.targets.items():
+        name = old.family.name
+        if pid in tree.targets or name in tree.broken:
+            continue
+        family_dir = tree.root / name
+        was = f"built at {ref} by {name}/build.py:{old.build_py_line} (@target {old.target_id!r})"
+        dirs = [family_dir / d.name for d in old.source_dirs]
+        kept = [d for d in dirs if d.is_dir()]
+        builders = sorted(
+            {t.plugin_id for t in tree.targets.values() for d in kept if d in t.source_dirs}
+        )
+        if not family_dir.is_dir():
+            found.append(Removal(pid, name, True, f"{pid} ({was}): family {name} was deleted"))
+        elif dirs and not kept:
+            gone = ", ".join(_rel(d, tree.root) for d in dirs)
+            found.append(Removal(pid, name, True, f"{pid} ({was}): {gone} deleted with it"))
+        elif kept and all(any(d in t.source_dirs for t in tree.targets.values()) for d in kept):
+            reason = f"{pid} ({was}): renamed; its version dir is built by {', '.join(builders)}"
+            found.append(Removal(pid, name, True, reason))
+        else:
+            if kept:
+                shown = ", ".join(_rel(d, tree.root) for d in kept)
+                what = f"its version dir {shown} is still here"
+                fix = "restore the @target, or delete the version dir too if the plugin is retired"
+            else:
+                what = "build.py named no version dir for it, so its removal cannot be told apart"
+                fix = "restore the @target, or list the plugin id in the --provd-baseline file"
+            message = f"plugin {pid} was {was}; no target builds it now, but {what}"
+            problem = Problem(_rel(family_dir / "build.py", tree.root), message, fix=fix)
+            found.append(Removal(pid, name, False, message, problem))
+    return found
+
+
+def _rel(path: Path, plugins_dir: Path) -> str:
+    try:
+        return path.relative_to(plugins_dir.parent).as_posix()
+    except ValueError:
+        return str(path)

@@ -26,7 +26,10 @@ from pytest_provd.problems import Problem, SourceError
 
 BUILD_FILENAME = "build.py"
 PLUGIN_INFO = "plugin-info"
+UNBUILT_MARKER = ".provd-unbuilt"
+"""A file in a version directory that no target builds on purpose (its text says why)."""
 _SKIPPED_DIRS = {"_build", "_firmwares", "__pycache__"}
+_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
 @dataclass
@@ -40,6 +43,9 @@ class Target:
     build_py_line: int
     function_name: str
     source_dir: Path | None = None
+    source_dirs: tuple[Path, ...] = ()
+    """Every version directory the target function names, directly or through the
+    top-level helpers it calls (a superset of :attr:`source_dir`)."""
 
     @property
     def build_py(self) -> Path:
@@ -58,9 +64,51 @@ class Family:
     path: Path
     layout: str
     targets: dict[str, Target] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    """What is wrong with the family's ``build.py`` (a broken family has no targets)."""
+    loaded: bool = True
+    """False when ``build.py`` cannot be executed: its targets are unknown."""
+    strings: frozenset[str] = frozenset()
+    """Every string constant of ``build.py`` (for telling which directories it names)."""
+
+    @property
+    def build_py(self) -> Path:
+        """The family's ``build.py``."""
+        return self.path / BUILD_FILENAME
+
+    @property
+    def plugin_id_prefix(self) -> str:
+        """How the plugin ids of this family start by convention (``wazo_snom`` and
+        ``wazo-snom`` both build ``wazo-snom-*``)."""
+        return plugin_id_prefix(self.name)
+
+    def version_dirs(self) -> list[Path]:
+        """The family's version directories: direct subdirectories holding a plugin-info."""
+        return sorted(
+            d
+            for d in self.path.iterdir()
+            if not d.name.startswith(".") and d.is_dir() and (d / PLUGIN_INFO).is_file()
+        )
+
+    def unbuilt_dirs(self) -> list[Path]:
+        """Version directories that no target builds and ``build.py`` never names.
+
+        A directory holding :data:`UNBUILT_MARKER` is left out on purpose.
+        """
+        if not self.loaded:
+            return []
+        built = {d for t in self.targets.values() for d in t.source_dirs}
+        return [
+            d
+            for d in self.version_dirs()
+            if d not in built
+            and not (d / UNBUILT_MARKER).exists()
+            and not any(s.rstrip("/") == d.name or s.startswith(d.name + "/") for s in self.strings)
+        ]
 
     def __repr__(self) -> str:
-        return f"Family({self.name!r}, {len(self.targets)} targets)"
+        state = f"{len(self.targets)} targets" if self.loaded else "broken"
+        return f"Family({self.name!r}, {state})"
 
 
 @dataclass
@@ -69,8 +117,12 @@ class PluginTree:
 
     root: Path
     families: dict[str, Family]
+    """Families whose ``build.py`` executes (with their targets)."""
     targets: dict[str, Target]
     errors: list[Problem]
+    """Every problem of every ``build.py`` (also on :attr:`Family.problems`)."""
+    broken: dict[str, Family] = field(default_factory=dict)
+    """Families whose ``build.py`` cannot be executed (``loaded`` is False)."""
 
     def select(self, patterns: Iterable[str]) -> list[Target]:
         """Targets matching plugin ids, globs (``wazo-snom-*``) or ``all``, in tree order.
@@ -122,6 +174,7 @@ def discover(plugins_dir: Path) -> PluginTree:
     families: dict[str, Family] = {}
     targets: dict[str, Target] = {}
     errors: list[Problem] = []
+    broken: dict[str, Family] = {}
     for path in sorted(p for p in root.iterdir() if (p / BUILD_FILENAME).is_file()):
         if path.name in _SKIPPED_DIRS or path.name.startswith("."):
             continue
@@ -130,34 +183,63 @@ def discover(plugins_dir: Path) -> PluginTree:
         try:
             _load_targets(family)
         except SourceError as exc:
-            errors.append(Problem(exc.path, exc.message, exc.line))
+            family.loaded = False
+            family.targets.clear()
+            family.problems.append(Problem(exc.path, exc.message, exc.line, fix=_fix_of(exc)))
+            errors.extend(family.problems)
+            broken[family.name] = family
             continue
         families[family.name] = family
-        for target in family.targets.values():
+        for target in list(family.targets.values()):
             if target.plugin_id in targets:
                 other = targets[target.plugin_id]
-                errors.append(
-                    Problem(
-                        target.build_py,
-                        f"plugin id {target.plugin_id!r} is also built by "
-                        f"{other.build_py}:{other.build_py_line}",
-                        target.build_py_line,
-                        fix="give each target a unique plugin id",
-                    )
+                problem = Problem(
+                    target.build_py,
+                    f"plugin id {target.plugin_id!r} is also built by "
+                    f"{other.build_py}:{other.build_py_line}",
+                    target.build_py_line,
+                    fix="give each target a unique plugin id",
                 )
+                family.problems.append(problem)
+                errors.append(problem)
                 continue
             targets[target.plugin_id] = target
-    return PluginTree(root, families, targets, errors)
+    return PluginTree(root, families, targets, errors, broken)
 
 
-def _load_targets(family: Family) -> None:
-    build_py = family.path / BUILD_FILENAME
-    source = build_py.read_text(encoding="utf-8")
+def _fix_of(exc: SourceError) -> str:
+    if "merge conflict" in exc.message:
+        return "resolve the merge conflict and remove the markers"
+    if "does not compile" in exc.message:
+        return "fix the syntax error"
+    return "fix what build.py raises when it is executed"
+
+
+def plugin_id_prefix(family_name: str) -> str:
+    """The conventional plugin-id prefix of a family directory (``wazo_snom`` → ``wazo-snom-``)."""
+    return family_name.replace("_", "-").rstrip("-") + "-"
+
+
+def declared_targets(source: str, filename: str) -> list[tuple[str, str, bool, int, str]]:
+    """Execute a ``build.py`` text and return its ``@target`` declarations in order:
+    ``(target id, plugin id, std_dirs, line, function name)``.
+
+    Raises :class:`SourceError` with the line for what cannot be compiled or executed.
+    """
     try:
-        code = compile(source, str(build_py), "exec")
+        code = compile(source, filename, "exec")
     except SyntaxError as exc:
-        raise SourceError(build_py, f"does not compile: {exc.msg}", exc.lineno) from exc
-    declared: list[tuple[str, str, bool, int]] = []
+        kind = type(exc).__name__
+        marker = _conflict_marker(source)
+        if marker is not None:
+            raise SourceError(
+                filename,
+                f"does not compile: unresolved merge conflict (marker {marker[1]!r}); "
+                f"Python says {kind}: {exc.msg} at line {exc.lineno}",
+                marker[0],
+            ) from exc
+        raise SourceError(filename, f"does not compile: {kind}: {exc.msg}", exc.lineno) from exc
+    declared: list[tuple[str, str, bool, int, str]] = []
 
     def target(
         target_id: str, plugin_id: str, std_dirs: bool = True
@@ -165,20 +247,37 @@ def _load_targets(family: Family) -> None:
         line = sys._getframe(1).f_lineno
 
         def register(fun: Callable[[str], None]) -> Callable[[str], None]:
-            declared.append((target_id, plugin_id, std_dirs, line))
-            names.append(fun.__name__)
+            declared.append((target_id, plugin_id, std_dirs, line, fun.__name__))
             return fun
 
         return register
 
-    names: list[str] = []
     try:
-        exec(code, {"target": target, "__file__": str(build_py), "__name__": "build"})
-    except Exception as exc:
-        line = _user_line(exc, str(build_py))
-        raise SourceError(build_py, f"raised {type(exc).__name__}: {exc}", line) from exc
-    sources = _function_sources(source)
-    for (target_id, plugin_id, std_dirs, line), name in zip(declared, names, strict=True):
+        exec(code, {"target": target, "__file__": filename, "__name__": "build"})
+    except (Exception, SystemExit) as exc:  # SystemExit: a build.py calling sys.exit()
+        line = _user_line(exc, filename)
+        raise SourceError(filename, f"raised {type(exc).__name__}: {exc}", line) from exc
+    return declared
+
+
+def _conflict_marker(source: str) -> tuple[int, str] | None:
+    for number, text in enumerate(source.splitlines(), 1):
+        for marker in _CONFLICT_MARKERS:
+            if text == marker or text.startswith(marker + " "):
+                return number, marker
+    return None
+
+
+def _load_targets(family: Family) -> None:
+    build_py = family.build_py
+    try:
+        source = build_py.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(build_py, f"cannot be read: {exc}") from exc
+    declared = declared_targets(source, str(build_py))
+    strings = _strings_of(source)
+    family.strings = strings.everywhere
+    for target_id, plugin_id, std_dirs, line, name in declared:
         if target_id in family.targets:
             first = family.targets[target_id]
             raise SourceError(
@@ -187,7 +286,10 @@ def _load_targets(family: Family) -> None:
                 line,
             )
         tgt = Target(family, target_id, plugin_id, std_dirs, line, name)
-        tgt.source_dir = _find_source_dir(family.path, sources.get(name, []))
+        # The version dir a target copies: the last one its own function names.
+        direct = _version_dirs_named(family.path, strings.by_function.get(name, []))
+        tgt.source_dir = direct[-1] if direct else None
+        tgt.source_dirs = tuple(_version_dirs_named(family.path, strings.reachable(name)))
         family.targets[target_id] = tgt
 
 
@@ -201,30 +303,61 @@ def _user_line(exc: BaseException, filename: str) -> int | None:
     return line
 
 
-def _function_sources(source: str) -> dict[str, list[str]]:
-    """String constants used by each top-level function (rsync sources among them)."""
-    found: dict[str, list[str]] = {}
-    for node in ast.parse(source).body:
+@dataclass
+class _Strings:
+    """The string constants of a ``build.py``, per top-level function and in all."""
+
+    by_function: dict[str, list[str]]
+    calls: dict[str, set[str]]
+    everywhere: frozenset[str]
+
+    def reachable(self, name: str) -> list[str]:
+        """Strings of *name* and of the top-level functions it calls, transitively."""
+        seen, todo, out = {name}, [name], []
+        while todo:
+            current = todo.pop(0)
+            out += self.by_function.get(current, [])
+            for callee in sorted(self.calls.get(current, set()) - seen):
+                seen.add(callee)
+                todo.append(callee)
+        return out
+
+
+def _strings_of(source: str) -> _Strings:
+    module = ast.parse(source)
+    by_function: dict[str, list[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for node in module.body:
         if isinstance(node, ast.FunctionDef):
-            found[node.name] = [
-                sub.value
+            by_function[node.name] = _constants(node)
+            calls[node.name] = {
+                sub.func.id
                 for sub in ast.walk(node)
-                if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
-            ]
-    return found
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
+            }
+    return _Strings(by_function, calls, frozenset(_constants(module)))
 
 
-def _find_source_dir(family_dir: Path, strings: list[str]) -> Path | None:
-    """The version directory a target copies: a referenced subdir holding plugin-info."""
-    candidates = []
+def _constants(node: ast.AST) -> list[str]:
+    return [
+        sub.value
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+    ]
+
+
+def _version_dirs_named(family_dir: Path, strings: list[str]) -> list[Path]:
+    """Subdirectories holding a plugin-info that *strings* name (``'v1_0/'``), in order."""
+    found: dict[Path, None] = {}
     for text in strings:
         name = text.rstrip("/")
         if not name or "/" in name or name.startswith((".", "-")):
             continue
         path = family_dir / name
         if path.is_dir() and (path / PLUGIN_INFO).is_file():
-            candidates.append(path)
-    return candidates[-1] if candidates else None
+            found.pop(path, None)
+            found[path] = None
+    return list(found)
 
 
 def model_variants(model: str) -> list[str]:
