@@ -17,9 +17,11 @@ from pytest_provd import tree as tree_mod
 from pytest_provd.firmware import FIRMWARE_DIR_CFG
 from pytest_provd.options import ProvdOptions
 from pytest_provd.report.golden import GoldenStore
+from pytest_provd.tree import selection as selection_mod
 
 if TYPE_CHECKING:
     from pytest_provd.firmware.proxy import FirmwareProxy
+    from pytest_provd.tree import gitbase
 
 
 class ProvdSession:
@@ -42,6 +44,11 @@ class ProvdSession:
         self._repo_looked_up = False
         self.targets: list[tree_mod.Target] = []
         self.unchanged: list[str] = []
+        self.families: list[selection_mod.FamilyChecks] = []
+        """Selected families with family-level items (broken build.py, unbuilt dirs,
+        removed targets), in name order."""
+        self.removed: list[selection_mod.Removal] = []
+        """Selected plugin ids built at the base ref and by no target now."""
         self.golden = GoldenStore(options.golden_dir, options.update_golden)
         self._proxy: FirmwareProxy | None = None
         self.stash = pytest.Stash()
@@ -86,18 +93,73 @@ class ProvdSession:
         return self._tree
 
     def select(self) -> list[tree_mod.Target]:
-        """Resolve ``--provd-plugin`` patterns; unknown ids are usage errors with a suggestion."""
+        """Resolve ``--provd-plugin`` patterns into :attr:`targets` and :attr:`families`.
+
+        A pattern selecting nothing is a usage error with a suggestion.  A family whose
+        build.py cannot be executed is selected through the plugin ids it builds, so it
+        fails the run instead of vanishing from it.
+        """
         if not self.options.plugins:
             return []
+        found = self.tree
+        selection_mod.remember(found, tree_mod.default_cache_dir())
+        comparison: gitbase.Comparison | None = None
+        base: tree_mod.PluginTree | None = None
+        removed: list[selection_mod.Removal] = []
+        if self.options.base_ref:
+            comparison, base, removed = self._against_base(self.options.base_ref)
         try:
-            self.targets = self.tree.select(self.options.plugins)
+            chosen = selection_mod.select(
+                found, self.options.plugins, self._known_ids(base), removed
+            )
         except tree_mod.UnknownTargetError as exc:
             raise pytest.UsageError(str(exc)) from exc
-        if self.options.base_ref:
-            self._check_base_ref(self.options.base_ref)
-        if self.options.changed:
-            self.targets = self._changed_only(self.targets)
+        targets, families = chosen.targets, chosen.families
+        if comparison is not None:
+            self.unchanged = [t.plugin_id for t in targets if t.plugin_id not in comparison.changed]
+            targets = [t for t in targets if t.plugin_id in comparison.changed]
+            families = {n: f for n, f in families.items() if n in comparison.families}
+        self.targets = targets
+        self.removed = chosen.removed
+        checks = [selection_mod.family_checks(f, chosen.removed) for f in families.values()]
+        self.families = [c for c in checks if c]
         return self.targets
+
+    def _against_base(
+        self, ref: str
+    ) -> tuple[gitbase.Comparison | None, tree_mod.PluginTree | None, list[selection_mod.Removal]]:
+        """The comparison with *ref* (with ``--provd-changed``), the tree there, removals."""
+        from pytest_provd.tree import gitbase  # lazy: only with --provd-base-ref
+
+        self._check_base_ref(ref)
+        assert self.repo_root is not None and self.plugins_dir is not None
+        try:
+            if self.options.changed:
+                comparison = gitbase.compare(self.repo_root, ref, self.plugins_dir, self.tree)
+                return comparison, comparison.base.tree, comparison.removed
+            rel = self.plugins_dir.resolve().relative_to(self.repo_root.resolve())
+            base = gitbase.export_plugins(self.repo_root, ref, rel, gitbase.default_out_root())
+        except gitbase.GitBaseError as exc:
+            raise pytest.UsageError(f"--provd-base-ref: {exc}") from exc
+        removed = gitbase.removals(base.tree, self.tree, ref) if base.tree is not None else []
+        return None, base.tree, removed
+
+    def _known_ids(self, base: tree_mod.PluginTree | None) -> dict[str, list[str]]:
+        """Plugin ids each broken family is known to build: at the base ref, in git HEAD,
+        at the last good parse."""
+        known: dict[str, list[str]] = {}
+        for family in self.tree.broken.values():
+            ids: list[str] = []
+            base_family = base.families.get(family.name) if base is not None else None
+            if base_family is not None:
+                ids += [t.plugin_id for t in base_family.targets.values()]
+            if self.repo_root is not None:
+                from pytest_provd.tree import gitbase  # lazy: only for a broken family in git
+
+                ids += gitbase.plugin_ids_at(self.repo_root, "HEAD", family.build_py)
+            ids += selection_mod.recall(family, tree_mod.default_cache_dir())
+            known[family.name] = list(dict.fromkeys(ids))
+        return known
 
     def _check_base_ref(self, ref: str) -> None:
         from pytest_provd.tree import gitbase  # lazy: only with --provd-base-ref
@@ -110,16 +172,6 @@ class ProvdSession:
             gitbase.resolve_ref(self.repo_root, ref)
         except gitbase.GitBaseError as exc:
             raise pytest.UsageError(f"--provd-base-ref: {exc}") from exc
-
-    def _changed_only(self, targets: list[tree_mod.Target]) -> list[tree_mod.Target]:
-        from pytest_provd.tree import gitbase  # lazy: only with --provd-base-ref
-
-        assert self.options.base_ref and self.repo_root and self.plugins_dir
-        changed = gitbase.changed_targets(
-            self.repo_root, self.options.base_ref, self.plugins_dir, self.tree
-        )
-        self.unchanged = [t.plugin_id for t in targets if t.plugin_id not in changed]
-        return [t for t in targets if t.plugin_id in changed]
 
     @property
     def repo_root(self) -> Path | None:

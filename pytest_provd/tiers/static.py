@@ -1,5 +1,6 @@
 """The ``provd_static`` tier: the ``build`` item and the static checks of :mod:`pytest_provd.checks`
-(no server, no phone)."""
+(no server, no phone); the run's summary names the targets removed deliberately since the base
+ref (the others fail their family's ``removed[...]`` item)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from pytest_provd import tree
 from pytest_provd.problems import Problem, SourceError
-from pytest_provd.session import ProvdSession
+from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import ItemSpec, TargetPlan
 
 
@@ -35,3 +36,17 @@ def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: T
     )
     for name, runner in iter_items(ctx):
         plan.add(ItemSpec(name, "provd_static", runner))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Say which plugin ids went away since the base ref, and why that is deliberate."""
+    session = config.stash.get(session_key, None)
+    deliberate = [r for r in session.removed if r.deliberate] if session is not None else []
+    if not deliberate or session is None:
+        return
+    terminalreporter.section("provd: removed since " + str(session.options.base_ref))
+    for removal in deliberate:
+        terminalreporter.write_line(f"removed deliberately: {removal.reason}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_provd import tree as tree_mod
-from pytest_provd.problems import Problem, ProvdHarnessError
+from pytest_provd.problems import Problem, ProvdHarnessError, SourceError
 from pytest_provd.tree.selection import Removal
 
 _GIT_TIMEOUT_S = 120.0
@@ -132,6 +132,23 @@ def _archive(repo_root: Path, sha: str, rel: str, dest: Path) -> None:
         tar_file.seek(0)
         with tarfile.open(fileobj=tar_file, mode="r:") as tar:
             tar.extractall(dest, filter="data")
+
+
+def plugin_ids_at(repo_root: Path, ref: str, build_py: Path) -> list[str]:
+    """The plugin ids *build_py* (a path in the checkout) declared at *ref*; [] when it did
+    not exist there or could not be executed either."""
+    try:
+        rel = Path(build_py).resolve().relative_to(Path(repo_root).resolve()).as_posix()
+    except ValueError:
+        return []
+    proc = _git(repo_root, "show", f"{ref}:{rel}")
+    if proc.returncode != 0:
+        return []
+    try:
+        declared = tree_mod.declared_targets(proc.stdout.decode("utf-8"), f"{ref}:{rel}")
+    except (SourceError, UnicodeDecodeError):
+        return []
+    return [plugin_id for _, plugin_id, *_ in declared]
 
 
 def default_out_root() -> Path:
