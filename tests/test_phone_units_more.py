@@ -325,3 +325,17 @@ def test_dhcp_user_class_option_spaces_and_default_url(tmp_path: Path) -> None:
         assert sub == {67: b"http://127.0.0.1:8667", 3: b"\x00"}
         gigaset = DhcpClient(server.address, "7c:2f:80:00:00:01")
         assert gigaset.obtain_lease().options[114] == b"http://127.0.0.1:8667"
+
+
+def test_dhcp_prefixes_without_leading_zeros(tmp_path: Path) -> None:
+    conf = tmp_path / "nortel.conf"
+    conf.write_text(
+        'subclass "voip-mac-address-prefix" 1:0:24:0 {\n'
+        "  if not exists vendor-class-identifier {\n"
+        "    option tftp-server-name = config-option VOIP.tftp-server-name;\n  }\n}\n"
+    )
+    config = DhcpConfig.parse(conf)
+    assert [s.prefix for s in config.subclasses] == ["00:24:00"]
+    assert config.mac_options("00:24:00:12:34:56", None) == {
+        "tftp-server-name": "config-option VOIP.tftp-server-name"
+    }
