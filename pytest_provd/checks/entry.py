@@ -14,6 +14,7 @@ from pytest_provd.checks._entry import EntryInfo
 from pytest_provd.checks._facts import family_conventions, same_version, target_facts
 from pytest_provd.checks._templates import model_template_conventions, source_of
 from pytest_provd.problems import Problem
+from pytest_provd.sourcemap import missing_template_fix
 
 
 def _entry(ctx: CheckContext) -> EntryInfo | None:
@@ -190,10 +191,13 @@ def _model_templates(ctx: CheckContext, model: str) -> list[Problem]:
         where = f" (as {ctx.rel(origin)} is for {example_model!r})" if origin else ""
         problems.append(
             Problem(
-                f"{ctx.target.plugin_id}/{rel}",
-                f"model {model!r} has no per-model template {rel} in the built plugin; the family "
-                f"has one for {len(conv.examples)} of {len(models)} models",
-                fix=f"add the template {Path(rel).name}{where}",
+                ctx.rel(ctx.target.build_py),
+                f"model {model!r} has no per-model template {rel} in the built plugin "
+                f"{ctx.target.plugin_id}; the family has one for {len(conv.examples)} of "
+                f"{len(models)} models",
+                ctx.target.build_py_line,
+                fix=f"add the template {Path(rel).name}{where}; "
+                + missing_template_fix(ctx.target, rel),
             )
         )
     return problems

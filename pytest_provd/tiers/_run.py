@@ -182,6 +182,7 @@ def _close_runs(runs: dict[str, TargetRun]) -> None:
 def problem_of(exc: Exception, target: tree.Target, plugin_dir: Path | None = None) -> Problem:
     """A problem located in the user's source tree, not in our private copy of the build."""
     from pytest_provd.checks._templates import source_of  # lazy: jinja2
+    from pytest_provd.sourcemap import missing_template_fix  # lazy: jinja2
 
     path = Path(str(getattr(exc, "path", None) or target.build_py))
     line = getattr(exc, "line", None)
@@ -193,7 +194,9 @@ def problem_of(exc: Exception, target: tree.Target, plugin_dir: Path | None = No
             path = source
         else:
             message += f" (in the built file {rel})"
-    return Problem(path, message, line if isinstance(line, int) else None)
+    missing = getattr(exc, "missing_template", None)
+    fix = missing_template_fix(target, f"templates/{missing}") if missing else None
+    return Problem(path, message, line if isinstance(line, int) else None, fix=fix)
 
 
 def configure_and_fetch(

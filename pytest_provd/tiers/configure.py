@@ -14,6 +14,7 @@ from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, target_run, xml_problems
+from pytest_provd.tiers._sourcemap import at_templates
 
 USERS = ("alice1001", "bob1002")
 """The SIP user names of the sample config's two lines."""
@@ -52,7 +53,9 @@ def check_wellformed(run: TargetRun, model: str) -> list[Problem]:
     outcome = run.configure(model)
     found = []
     for name, data in sorted(outcome.files.items()):
-        found += xml_problems(f"{run.target.plugin_id}/var/tftpboot/{name}", data)
+        found += at_templates(
+            run, xml_problems(f"{run.target.plugin_id}/var/tftpboot/{name}", data), data
+        )
     return found
 
 

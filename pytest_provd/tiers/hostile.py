@@ -33,6 +33,7 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     from hypothesis import strategies as st
 
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+    from pytest_provd.sourcemap import at_template
 
     models = target_models(run.target) or ["?"]
     device = run.device(models[0], HOSTILE_DEVICE_INDEX)
@@ -43,7 +44,7 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         min_size=1,
         max_size=80,
     ) | st.sampled_from(["{{ 7*7 }}", "]]>", "<![CDATA[", "&amp;", "x" * 300, "'; --"])
-    last_failure: list[Problem] = []
+    last_failure: list[tuple[Problem, bytes | None]] = []
 
     # Seeded: the gate (and baselines recorded from it) must give the same verdict twice.
     @seed(HOSTILE_SEED)
@@ -60,21 +61,24 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         raw["sip_lines"]["1"]["display_name"] = name
         raw["sip_lines"]["1"]["password"] = password
         # Only breakage counts here; missing or unserved files are the configure item's job.
-        files, broken = configure_and_fetch(run, dict(device), raw, verify=False)
+        files, problems = configure_and_fetch(run, dict(device), raw, verify=False)
+        broken: list[tuple[Problem, bytes | None]] = [(p, None) for p in problems]
         for file_name, data in files.items():
-            broken += xml_problems(file_name, data)
+            broken += [(p, data) for p in xml_problems(file_name, data)]
         if broken:
             detail = f" (display_name={name!r}, password={password!r})"
             last_failure[:] = [
-                Problem(p.path, p.message + detail, p.line, p.section, p.fix) for p in broken
+                (Problem(p.path, p.message + detail, p.line, p.section, p.fix), data)
+                for p, data in broken
             ]
             raise AssertionError("hostile value broke a generated file")
 
     try:
         probe()
     except AssertionError:
-        # Hypothesis re-runs the shrunk example last: its problems are the ones to show.
-        return last_failure
+        # Hypothesis re-runs the shrunk example last: its problems are the ones to show,
+        # traced to their template lines (only these: tracing renders again).
+        return [p if data is None else at_template(run.target, p, data) for p, data in last_failure]
     return []
 
 

@@ -14,6 +14,7 @@ from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, target_run
+from pytest_provd.tiers._sourcemap import fetched_problems
 from pytest_provd.tiers._wire import SCCP_CALL_MANAGER, WireSetupError, boot, protocol_of
 
 
@@ -79,13 +80,10 @@ def check_fetched_wellformed(run: TargetRun, model: str) -> list[Problem]:
     if problems:
         return problems
     try:
-        state = boot(run, model).state
+        booted = boot(run, model)
     except WireSetupError as exc:
         return [Problem(run.where, str(exc))]
-    return [
-        Problem(f"{run.target.plugin_id}: {error.split(': ', 1)[0]}", error.split(": ", 1)[-1])
-        for error in state.wellformed_errors
-    ]
+    return fetched_problems(run, booted)
 
 
 @pytest.hookimpl(tryfirst=True)

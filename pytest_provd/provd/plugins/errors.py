@@ -33,6 +33,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _missing_template(exc: BaseException) -> str | None:
+    # By name: jinja2 is the plugin's business, and its errors may come from its own copy.
+    if any(c.__name__ == "TemplateNotFound" for c in type(exc).__mro__):
+        name = getattr(exc, "name", None)
+        return str(name) if name else None
+    return None
+
+
 class PluginError(Exception):
     """Base of errors raised by plugin code, located in the plugin's files when possible."""
 
@@ -47,6 +55,8 @@ class PluginError(Exception):
         self.path = path
         self.line = line
         self.message = message
+        self.missing_template: str | None = None
+        """The template jinja2 did not find, when that is what failed."""
         where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
         super().__init__(f"{where}{plugin_id}: {message}")
 
@@ -61,7 +71,9 @@ class PluginError(Exception):
             path, line = exc.filename, exc.lineno
         else:
             path, line = _plugin_location(exc.__traceback__, (plugin_dir,))
-        return cls(plugin_id, f"{action}: {_describe(exc)}", path, line)
+        error = cls(plugin_id, f"{action}: {_describe(exc)}", path, line)
+        error.missing_template = _missing_template(exc)
+        return error
 
 
 class PluginLoadError(PluginError):

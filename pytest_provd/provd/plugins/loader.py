@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pytest_provd.problems import SourceError
-from pytest_provd.provd.plugins import twisted_bridge
+from pytest_provd.provd.plugins import renders, twisted_bridge
 from pytest_provd.provd.plugins.errors import (
     PluginConfigError,
     PluginError,
@@ -374,6 +374,8 @@ def load_plugin(
         except Exception as e:
             raise PluginLoadError.from_exception(plugin_id, plugin_dir, e, "instantiate") from e
         _share_general_config(obj, gen_cfg)
+        # Generated files are traced back to template lines when a check fails on them.
+        renders.watch(obj, plugin_dir)
     return LoadedPlugin(plugin_id, plugin_dir, info, obj, timeout=timeout)
 
 
