@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import TerminalRepr
 
 from pytest_provd import tree
 from pytest_provd.facts import recording
 from pytest_provd.problems import Problem, ProvdCheckFailed, SourceError
+from pytest_provd.report.failures import distinct, failure_repr, source_error_repr
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.tree.selection import FamilyChecks
 
@@ -84,21 +86,20 @@ class ProvdItem(pytest.Item):
         with recording(self):
             problems = list(self.runner())
         if problems:
-            raise ProvdCheckFailed(problems)
+            raise ProvdCheckFailed(distinct(problems, self.name, self.config))
 
     def repr_failure(
         self,
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
-    ) -> str:
-        """Problems one per line; other exceptions keep pytest's usual report."""
+    ) -> str | TerminalRepr:
+        """Problems one per line, the first one in short summaries; other exceptions keep
+        pytest's usual report."""
         if isinstance(excinfo.value, ProvdCheckFailed):
-            lines = [f"{self.nodeid}: {len(excinfo.value.problems)} problem(s)"]
-            lines += [f"  {p}" for p in excinfo.value.problems]
-            return "\n".join(lines)
+            return failure_repr(self.nodeid, excinfo.value.problems)
         if isinstance(excinfo.value, SourceError):
-            return f"{self.nodeid}: {excinfo.value}"
-        return str(super().repr_failure(excinfo, style=style))
+            return source_error_repr(self.nodeid, excinfo.value)
+        return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Point at the target's build.py line in reports."""
