@@ -2,7 +2,8 @@
 
 Subcommands: ``check`` (the gate, i.e. pytest with ``--provd-plugin``), ``build`` and
 ``package`` (the plugins repository's builder, reproducibly), ``promote-check`` (testing →
-stable) and ``serve`` (the embedded provd with the working tree's plugin, for a desk phone).
+stable), ``serve`` (the embedded provd with the working tree's plugin, for a desk phone) and
+``fidelity`` (render on the installed wazo_provd and on the embedded provd, and compare).
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_fidelity(args: argparse.Namespace) -> int:
+    # The fidelity runner (and through it the checks) loads only for this subcommand.
+    from pytest_provd.fidelity.cli import run_command
+
+    targets = _select(_plugins_dir(args.plugins_dir), args.plugin)
+    return run_command(targets, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="provd-harness", description=__doc__)
@@ -123,6 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--duration", type=float, default=None, help="stop after SECONDS (default: until Ctrl-C)"
     )
     serve.set_defaults(func=_cmd_serve)
+
+    fidelity = sub.add_parser(
+        "fidelity", help="render on the installed wazo_provd and on the embedded provd; compare"
+    )
+    with_tree(fidelity)
+    fidelity.add_argument("--python", help="interpreter that has wazo_provd (default: this one)")
+    fidelity.add_argument(
+        "--configs", help="JSON list of {label, raw_config} (default: the built-in matrix)"
+    )
+    fidelity.add_argument("--json", help="write the full report (with diffs) to this file")
+    fidelity.add_argument("--keep", help="keep jobs, logs and both sides' state in this dir")
+    fidelity.add_argument("--no-diffs", action="store_true", help="list files, no diffs")
+    fidelity.set_defaults(func=_cmd_fidelity)
     return parser
 
 

@@ -2,6 +2,12 @@
 
 The information comes from the POSIX TZ rule stored at the end of each compiled zone file
 (what Python's zoneinfo reads), so results follow the system's tz database.
+
+Quirk kept from provd (see ``pytest_provd/compat/QUIRKS.md``, ``tz-dst-as-string``):
+``dst["as_string"]`` is not the rule text but ``str()`` of the rule object provd parsed for
+that zone name, ``"<zoneinfo._zoneinfo._TZStr object at 0x...>"``.  It equals only the value
+of the same zone name (``US/Central`` and ``America/Chicago`` differ though their rules are
+the same), and every new ``NativeTimezoneInfoDB()`` gives every zone a new one.
 """
 
 from __future__ import annotations
@@ -206,17 +212,44 @@ def _available() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+class _TZStr:
+    """Stands for the rule object provd keeps per zone name: only its identity is seen."""
+
+
+# Named as the object provd calls str() on, so the text plugins see has the same form.
+_TZStr.__module__ = "zoneinfo._zoneinfo"
+
+
 class NativeTimezoneInfoDB:
-    """Timezone information read from the system tz database."""
+    """Timezone information read from the system tz database.
+
+    Like provd's, every instance shares one table of per-zone rule objects, rebuilt when an
+    instance is created: ``as_string`` values obtained before no longer match.
+    """
+
+    _rule_objects: dict[str, _TZStr] = {}
+
+    def __init__(self) -> None:
+        # provd re-parses every zone into the shared class-level table; new objects, new text.
+        type(self)._rule_objects.clear()
 
     def get_timezone_info(self, timezone_name: str) -> TimeZoneInfoDict:
         rule = _footer_rule(timezone_name) if isinstance(timezone_name, str) else None
         if not rule:
             raise TimezoneNotFoundError(timezone_name)
         try:
-            return info_from_posix_rule(rule)
+            info = info_from_posix_rule(rule)
         except ValueError as e:
             raise TimezoneNotFoundError(f"{timezone_name}: {e}") from None
+        if info["dst"] is not None:
+            info["dst"]["as_string"] = dst_rule_text(timezone_name)
+        return info
+
+
+def dst_rule_text(timezone_name: str) -> str:
+    """What provd gives as ``dst["as_string"]`` for *timezone_name* now (see the docstring)."""
+    token = NativeTimezoneInfoDB._rule_objects.setdefault(timezone_name, _TZStr())
+    return object.__repr__(token)
 
 
 TextTimezoneInfoDB = NativeTimezoneInfoDB
