@@ -14,6 +14,7 @@ from contextvars import ContextVar
 import pytest
 
 FACTS_KEY = "provd_facts"
+NOTE_KEY = "provd_note"
 
 _current_item: ContextVar[pytest.Item | None] = ContextVar("provd_current_item", default=None)
 
@@ -28,6 +29,15 @@ def record_facts(**facts: int) -> None:
     item = _current_item.get()
     if item is not None:
         add_facts(item, **facts)
+
+
+def record_note(text: str) -> None:
+    """A line in the report sections of the generated item running now (no-op outside one):
+    how the item judged what it judged when that is not the plain case; not a failure."""
+    item = _current_item.get()
+    if item is not None:
+        item.add_report_section("call", "provd", text)
+        item.user_properties.append((NOTE_KEY, text))
 
 
 @contextmanager

@@ -243,6 +243,14 @@ class RealProvd:
         """Insert a device (``app.dev_insert``; configured if it can be); its id."""
         return str(_call(self.app.dev_insert, dict(device)))
 
+    def reconfigure(self, device_id: str) -> None:
+        """Configure a device again (``app.dev_reconfigure``), as ``dev_mgr/reconfigure`` does."""
+        _call(self.app.dev_reconfigure, device_id)
+
+    def synchronize(self, device_id: str) -> None:
+        """Synchronize a device (``app.dev_synchronize``), as ``dev_mgr/synchronize`` does."""
+        _call(self.app.dev_synchronize, device_id)
+
     def devices(self) -> list[dict[str, Any]]:
         """Every device, as stored."""
         return [dict(d) for d in _call(lambda: self.app._dev_collection.find({}))]

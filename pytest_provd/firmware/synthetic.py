@@ -32,6 +32,15 @@ from pytest_provd.tree import model_variants
 SYNTHETIC_COMMANDS = {"cp", "unzip", "untar", "include", "exclude", "null"}
 
 
+class SyntheticFirmwareLimit(SourceError):
+    """An install step synthetic files cannot feed (unsign, unrar, 7z): a limit of the
+    harness, not a defect of the package; *command* is the step's command."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None, command: str) -> None:
+        super().__init__(path, message, line)
+        self.command = command
+
+
 def synthetic_payload(pkg: pkgsdb.Package, label: str) -> bytes:
     """The recognisable content of a synthetic firmware file (``...: <name> version <v>``)."""
     return image.payload(label, str(pkg.version))
@@ -176,10 +185,11 @@ def synthetic_file(
         if step.command in ("unzip", "untar"):
             return _archive(step.command, step.dst, recipe, pkg, files, hints, models)
         if step.command not in SYNTHETIC_COMMANDS:
-            raise SourceError(
+            raise SyntheticFirmwareLimit(
                 db.path,
                 f"[install_{recipe.name}] step {step.label}: synthetic firmware cannot feed "
                 f"'{step.command}'; give real files with --provd-firmware-dir",
                 step.line,
+                step.command,
             )
     return synthetic_payload(pkg, name)

@@ -20,7 +20,9 @@ from pytest_provd import tree
 from pytest_provd.capabilities import covers, split_capability_key
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
+from pytest_provd.shipping import missing_template_fix
 from pytest_provd.suite import target_models
+from pytest_provd.tiers._served import Served, find_served, pushes_at_synchronize
 
 if TYPE_CHECKING:
     from pytest_provd.provd.plugins.manager import PluginManager
@@ -36,6 +38,14 @@ class ModelOutcome:
     device: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    served: dict[str, Served] = field(default_factory=dict)  # how each file reaches the phone
+    pushed_at_synchronize: bool = False  # wrote nothing: the plugin pushes at synchronize
+
+    def http_base(self) -> str | None:
+        """The HTTP directory the plugin serves this model's files from (``/Grandstream/``),
+        the shortest when several; None when it serves them over TFTP only."""
+        bases = [s.http_base for s in self.served.values() if s.http_base is not None]
+        return min(bases, key=len) if bases else None
 
 
 class TargetRun:
@@ -106,6 +116,20 @@ class TargetRun:
         caps = self.capabilities().get(self.capability_key(model) or "", {})
         return caps if isinstance(caps, dict) else {}
 
+    def protocol(self, model: str) -> str:
+        """``sip`` or ``sccp``: the protocol of *model*'s capability; for a model without one
+        (a defect its ``models[...]`` item reports), the protocol every capability of the
+        plugin shares (a model of an SCCP-only plugin is SCCP); else ``sip``."""
+        own = self.capability(model).get("protocol")
+        if own:
+            return str(own).lower()
+        found = {
+            str(cap.get("protocol", "sip")).lower()
+            for cap in self.capabilities().values()
+            if isinstance(cap, dict)
+        }
+        return found.pop() if len(found) == 1 else "sip"
+
     def firmware_version(self, model: str) -> str:
         """The firmware version a phone of *model* runs for this target: its capability's,
         else the one entry.py gives it, else the target id."""
@@ -145,7 +169,7 @@ class TargetRun:
         if self.load():
             outcome.problems.append(Problem(self.target.build_py, "plugin did not load"))
             return outcome
-        outcome.files, outcome.problems = configure_and_fetch(self, outcome.device)
+        outcome.files, outcome.problems = configure_and_fetch(self, outcome.device, outcome=outcome)
         return outcome
 
     def _device_index(self, model: str) -> int:
@@ -182,7 +206,6 @@ def _close_runs(runs: dict[str, TargetRun]) -> None:
 def problem_of(exc: Exception, target: tree.Target, plugin_dir: Path | None = None) -> Problem:
     """A problem located in the user's source tree, not in our private copy of the build."""
     from pytest_provd.checks._templates import source_of  # lazy: jinja2
-    from pytest_provd.sourcemap import missing_template_fix  # lazy: jinja2
 
     path = Path(str(getattr(exc, "path", None) or target.build_py))
     line = getattr(exc, "line", None)
@@ -205,12 +228,17 @@ def configure_and_fetch(
     raw_config: dict[str, Any] | None = None,
     *,
     verify: bool = True,
+    outcome: ModelOutcome | None = None,
 ) -> tuple[dict[str, bytes], list[Problem]]:
-    """Configure *device*; the files written and, with *verify*, whether they are served."""
+    """Configure *device*; the files written and, with *verify*, whether they are served.
+
+    With *outcome*, how each file was served and whether the plugin pushes its settings at
+    synchronize instead of writing files are kept in it.
+    """
     # Kept lazy: the server stack is not needed to start pytest.
     from pytest_provd.provd.plugins.manager import PluginError
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
-    from pytest_provd.provd.plugins.survey import fetch_served, snapshot_files
+    from pytest_provd.provd.plugins.survey import snapshot_files
 
     plugin = run.plugin
     tftpboot = plugin.path / "var" / "tftpboot"
@@ -223,27 +251,44 @@ def configure_and_fetch(
     written = {n: data for n, data in after.items() if before.get(n) != data}
     problems: list[Problem] = []
     if verify:
-        if not written and getattr(plugin.obj, "_tpl_helper", None) is not None:
-            # Template plugins write device files on configure; push-style plugins (config
-            # sent at synchronize time) legitimately write none.
-            problems.append(Problem(run.where, f"configure wrote no file for {device['model']}"))
-        for name, data in written.items():
-            served = fetch_served(plugin, name, device)
-            if served is None:
-                problems.append(
-                    Problem(
-                        run.where, f"{name} was written but is served neither over HTTP nor TFTP"
-                    )
-                )
-            elif served != data:
-                problems.append(
-                    Problem(run.where, f"{name}: served bytes differ from the written file")
-                )
+        problems = _verify_written(run, device, written, outcome)
     try:
         plugin.deconfigure(device)
     except PluginError as exc:
         problems.append(problem_of(exc, run.target, plugin.path))
     return written, problems
+
+
+def _verify_written(
+    run: TargetRun, device: dict[str, Any], written: dict[str, bytes], outcome: ModelOutcome | None
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if not written:
+        if pushes_at_synchronize(run.plugin.obj):
+            if outcome is not None:
+                outcome.pushed_at_synchronize = True
+        else:
+            problems.append(Problem(run.where, f"configure wrote no file for {device['model']}"))
+    for name, data in written.items():
+        served, answers = find_served(run.plugin, name, device)
+        if served is None:
+            asked = f": {'; '.join(answers)}" if answers else ""
+            problems.append(
+                Problem(
+                    run.where,
+                    f"{name} was written but is served neither over HTTP nor TFTP{asked}",
+                )
+            )
+        elif served.data != data:
+            problems.append(
+                Problem(
+                    run.where,
+                    f"{name}: served bytes ({served.request}) differ from the written file",
+                )
+            )
+        elif outcome is not None:
+            outcome.served[name] = served
+    return problems
 
 
 def xml_problems(name: str, data: bytes) -> list[Problem]:

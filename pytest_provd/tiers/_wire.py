@@ -12,8 +12,9 @@ import hashlib
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,6 +25,7 @@ from pytest_provd.suite import target_models
 from pytest_provd.tiers._run import TargetRun
 
 if TYPE_CHECKING:
+    from emulators.dhcp import DhcpServer
     from emulators.phone import Phone, PhoneState
     from pytest_provd.backends.base import Backend
 
@@ -74,6 +76,22 @@ class WireRun:
         self.target_id = run.target.plugin_id
         self.macs = phone_macs(self.target_id, target_models(run.target))
         self.booted: dict[str, Booted] = {}
+        self._plain: DhcpServer | None = None
+
+    def plain_dhcp(self) -> DhcpServer:
+        """A DHCP server of the same network giving no provisioning URL (no class): where a
+        redirected phone boots (started on first use)."""
+        from emulators.dhcp import DhcpConfig, DhcpServer  # lazy: emulators
+
+        if self._plain is None:
+            self._plain = DhcpServer(
+                DhcpConfig(),
+                http_url=self.endpoints.http_url,
+                provd_url=self.endpoints.rest_url or None,
+                provd_token=self.endpoints.token,
+                on_commit=self.backend.dhcp_hook(),
+            ).start()
+        return self._plain
 
     def mac_suffix(self, model: str) -> str:
         """The last three bytes of the MAC of *model*'s phone."""
@@ -84,6 +102,8 @@ class WireRun:
     def close(self) -> None:
         """Stop the DHCP server and the provd (or clean up the attached one)."""
         self.dhcp.close()
+        if self._plain is not None:
+            self._plain.close()
         self.backend.close()
 
 
@@ -137,12 +157,16 @@ def older_version(version: str) -> str:
 
 @dataclass
 class Booted:
-    """One booted phone: its final state, what was pushed over REST, provd's device record."""
+    """One booted phone: its final state, what was pushed over REST, provd's device record,
+    how it found its provisioning server (notes for the item's report) and, for a push
+    plugin, why synchronizing the device failed."""
 
     state: PhoneState
     pushed: dict[str, Any]
     recorded: dict[str, Any] | None
     phone: Phone
+    notes: list[str] = field(default_factory=list)
+    sync_error: str | None = None
 
 
 _WIRES = pytest.StashKey[dict[str, WireRun | BaseException]]()
@@ -185,7 +209,13 @@ def _close_wires(wires: dict[str, WireRun | BaseException]) -> None:
 
 
 def boot(run: TargetRun, model: str) -> Booted:
-    """Boot (once) an emulated phone of *model* from DHCP; its state and the pushed lines."""
+    """Boot (once) an emulated phone of *model* from DHCP; its state and the pushed lines.
+
+    Where the tree's dhcpd configuration gives the phone no provisioning URL, or gives it one
+    by MAC prefix only under which the plugin serves none of its files, the phone boots as a
+    redirected or manually configured phone would (see :func:`route`).  A phone of a push
+    plugin is synchronized through provd after its boot.
+    """
     # Kept lazy: the emulators and the server stack are not needed to start pytest.
     from emulators.registry import emulated_vendors, make_phone, vendor_oui
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
@@ -208,19 +238,97 @@ def boot(run: TargetRun, model: str) -> Booted:
     wire.backend.track(config_id=config_id)
     wire.backend.track(mac=mac)
     # Pinned to the target's plugin: on a shared provd another installed plugin may claim it.
-    wire.client.add_device({"mac": mac, "config": config_id, "plugin": wire.plugin_id})
+    device_id = wire.client.add_device({"mac": mac, "config": config_id, "plugin": wire.plugin_id})
+    identity: dict[str, Any] = {"version": older_version(run.firmware_version(model))}
     phone = make_phone(
         vendor,
         booted_model,
         mac,
         dhcp_server=wire.dhcp.address,
-        version=older_version(run.firmware_version(model)),
         tftp_address=wire.endpoints.tftp_address,
+        **identity,
     )
-    state = phone.boot()
+    probe = make_phone(vendor, booted_model, mac, **identity)  # reads DHCP answers, never boots
+    notes = route(run, wire, model, phone, probe)
+    sync_error = None
+    try:
+        state = phone.boot()
+        if phone.needs_synchronize:
+            sync_error = synchronize(wire, device_id)
+    finally:
+        phone.close()
     recorded = wire.client.find_device(mac=mac)
-    wire.booted[model] = Booted(state, pushed, recorded, phone)
+    wire.booted[model] = Booted(state, pushed, recorded, phone, notes, sync_error)
     return wire.booted[model]
+
+
+def route(run: TargetRun, wire: WireRun, model: str, phone: Phone, probe: Phone) -> list[str]:
+    """Point *phone* at its provisioning server; what was done, for the item's report.
+
+    The plugin is judged, not the tree's ``dhcp/`` (the ``dhcp::`` items judge that): a phone
+    the configuration gives no URL is given the one where the plugin serves this model's
+    files, as a redirection service or the user would; so is a phone that the configuration
+    reaches by MAC prefix only (nothing model-specific) at a URL under which the plugin serves
+    none of the model's files, which then boots on a DHCP server giving no URL.
+    """
+    from pytest_provd.tiers._dhcp import dhcp_answer  # lazy: emulators
+
+    if phone.needs_synchronize:
+        return []  # its settings come from provd at synchronize, not from a server
+    base = run.configure(model).http_base()
+    http_url = wire.endpoints.http_url.rstrip("/")
+    redirect = http_url + base if base is not None else None
+    if phone.url_by_hand:
+        phone.http_url = redirect or http_url + "/"
+        return [f"{model}: the provisioning URL is typed in on this phone: {phone.http_url}"]
+    answer = dhcp_answer(wire.dhcp.config, probe, http_url)
+    judged = f"dhcp::{emulator_vendor(run.target.plugin_id)}::{probe.model} judges the dhcpd side"
+    if answer.url is None:
+        if redirect is not None:
+            phone.http_url = redirect
+            return [
+                f"{model}: the dhcpd configuration gives this phone no provisioning URL "
+                f"({answer.describe()} for vendor class {probe.vendor_class()!r}, MAC "
+                f"{probe.mac[:8]}); booted as a redirected or manually configured phone "
+                f"would, with {redirect}, where {run.target.plugin_id} serves its files "
+                f"({judged})"
+            ]
+        if phone.uses_tftp:
+            return [
+                f"{model}: the dhcpd configuration gives this phone no provisioning server "
+                f"({answer.describe()}); it used the TFTP server the harness's DHCP gives "
+                f"every phone, as one configured by hand would ({judged})"
+            ]
+        return []
+    given = urlsplit(answer.url).path.rstrip("/") + "/"
+    if answer.by_prefix_only and redirect is not None and not str(base).startswith(given):
+        phone.dhcp_server = wire.plain_dhcp().address
+        phone.http_url = redirect
+        return [
+            f"{model}: the dhcpd configuration points this phone at {answer.url} by MAC prefix "
+            f"only ({answer.describe()}), where {run.target.plugin_id} serves none of its "
+            f"files; it serves them at {redirect}: booted as a redirected or manually "
+            f"configured phone would, on a DHCP server giving no URL ({judged})"
+        ]
+    return []
+
+
+def synchronize(wire: WireRun, device_id: str) -> str | None:
+    """Configure the device again, then synchronize it, as provd does for a push plugin's
+    device once a config is assigned to it after its boot (the device now has the address
+    provd learnt from DHCP, and provd does not reconfigure on an address change alone); why
+    it failed, if it did."""
+    sync = getattr(wire.client, "synchronize", None)
+    if sync is None:
+        return f"--provd-backend {wire.backend.name} cannot synchronize a device"
+    reconfigure = getattr(wire.client, "reconfigure", None)
+    try:
+        if reconfigure is not None:
+            reconfigure(device_id)
+        sync(device_id)
+    except Exception as exc:  # the plugin's or provd's error, said by the provision item
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def model_to_boot(run: TargetRun, model: str) -> str:
@@ -243,7 +351,8 @@ def model_to_boot(run: TargetRun, model: str) -> str:
 
 
 def protocol_of(run: TargetRun, model: str) -> str:
-    """``sip`` or ``sccp``: the capability's protocol, else the emulator family's."""
-    # A model without a capability (a defect the models[] item reports) takes the family's.
-    default = "sccp" if emulator_vendor(run.target.plugin_id) == "cisco-sccp" else "sip"
-    return str(run.capability(model).get("protocol", default)).lower()
+    """``sip`` or ``sccp``: the model's, else the one of the plugin's capabilities (see
+    :meth:`TargetRun.protocol`), else the emulator family's."""
+    if run.capabilities():
+        return run.protocol(model)
+    return "sccp" if emulator_vendor(run.target.plugin_id) == "cisco-sccp" else "sip"

@@ -1,6 +1,7 @@
 """Per model: ``configure`` (a device with a two-line SIP config is configured; every file the
-plugin wrote is served back identically over its HTTP or TFTP service and carries both SIP
-user names) and ``wellformed`` (every generated XML file parses strictly)."""
+plugin wrote is served back identically over its HTTP or TFTP service or its own HTTP resource,
+and carries both SIP user names; a push plugin writes none and is judged by ``provision``) and
+``wellformed`` (every generated XML file parses strictly)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import partial
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.facts import record_facts
+from pytest_provd.facts import record_facts, record_note
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
@@ -29,7 +30,12 @@ def check_configure(run: TargetRun, model: str) -> list[Problem]:
     record_facts(models=1, files=len(outcome.files))
     problems = list(outcome.problems)
     caps = run.capability(model)
-    if outcome.files and str(caps.get("protocol", "sip")).lower() == "sip":
+    if outcome.pushed_at_synchronize:
+        record_note(
+            f"{model}: configure wrote no file, as a push plugin does: {run.target.plugin_id} "
+            "sends the settings to the phone at synchronize (judged by the provision item)"
+        )
+    if outcome.files and run.protocol(model) == "sip":
         text = b"\n".join(outcome.files.values())
         # A one-line phone (ATA port, conference phone) only has room for the first user.
         for user in USERS[: max(1, int(caps.get("lines", len(USERS))))]:

@@ -1,6 +1,8 @@
 """The ``firmware`` item (every pkgs.db package installs through the plugin's own install
-service) and, with ``--provd-check-urls``, ``firmware-urls`` (each pkgs.db URL downloads, bounded,
-with the size and sha1 pkgs.db says)."""
+service; packages whose install needs the vendor's real files, as ``unsign``, ``unrar`` and
+``7z`` steps do, are named and left out unless ``--provd-firmware-dir`` has them) and, with
+``--provd-check-urls``, ``firmware-urls`` (each pkgs.db URL downloads, bounded, with the size
+and sha1 pkgs.db says)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import hashlib
 import pytest
 
 from pytest_provd import pkgsdb, tree
-from pytest_provd.facts import record_facts
+from pytest_provd.facts import record_facts, record_note
 from pytest_provd.problems import Problem, SourceError
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan
@@ -23,6 +25,7 @@ def check_firmware(run: TargetRun) -> list[Problem]:
         return problems
     # Kept lazy: the server stack is not needed to start pytest.
     from pytest_provd import compat
+    from pytest_provd.firmware.synthetic import SyntheticFirmwareLimit
     from pytest_provd.provd.plugins.manager import PluginError
 
     firmware = run.plugin.firmware
@@ -36,13 +39,16 @@ def check_firmware(run: TargetRun) -> list[Problem]:
             _use_item_location=True,
         )
     found: list[Problem] = []
+    limited: list[str] = []  # packages only the vendor's real files can install
     for pkg_id in sorted(firmware.installable()):
         try:
             firmware.install(pkg_id)
             record_facts(firmware=1)
         except (PluginError, SourceError) as exc:
             cause = exc.__cause__ if isinstance(exc.__cause__, SourceError) else exc
-            if isinstance(cause, SourceError):
+            if isinstance(cause, SyntheticFirmwareLimit):
+                limited.append(f"{pkg_id} ({cause.command})")
+            elif isinstance(cause, SourceError):
                 path = (
                     run.target.source_dir / "pkgs" / "pkgs.db"
                     if run.target.source_dir
@@ -51,6 +57,19 @@ def check_firmware(run: TargetRun) -> list[Problem]:
                 found.append(Problem(path, cause.message, cause.line, f"pkg_{pkg_id}"))
             else:
                 found.append(problem_of(exc, run.target, run.plugin.path))
+    if limited:
+        where = (
+            "they are not in --provd-firmware-dir"
+            if run.session.options.firmware_dir is not None
+            else "pass --provd-firmware-dir with the vendor's files"
+        )
+        note = (
+            f"not installed: {', '.join(limited)}: synthetic firmware cannot feed these "
+            f"install steps; {where}"
+        )
+        if not found:
+            raise pytest.skip.Exception(note, _use_item_location=True)
+        record_note(note)
     return found
 
 

@@ -1,15 +1,19 @@
 """Per model: ``provision`` (an emulated phone boots from DHCP against the provd of
-``--provd-backend`` and gets the two lines pushed over REST; SCCP phones the call manager) and
+``--provd-backend`` and gets the two lines pushed over REST; SCCP phones the call manager;
+phones of a push plugin once provd synchronized them; a phone the tree's dhcpd configuration
+does not reach boots as a redirected one, and the item's report says so) and
 ``fetched-wellformed`` (every file the phone fetched parses strictly)."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
+from pathlib import Path
 
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.facts import record_facts
+from pytest_provd.facts import record_facts, record_note
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
@@ -20,7 +24,8 @@ from pytest_provd.tiers._wire import SCCP_CALL_MANAGER, WireSetupError, boot, pr
 
 def check_provision(run: TargetRun, model: str) -> list[Problem]:
     """An emulated phone of *model* boots from DHCP and gets the two lines pushed over REST
-    (SCCP phones: the call manager pushed over REST)."""
+    (SCCP phones: the call manager pushed over REST; phones of a push plugin: once provd
+    synchronized the device)."""
     problems = run.load()
     if problems:
         return problems
@@ -29,9 +34,28 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
     except WireSetupError as exc:
         return [Problem(run.where, str(exc))]
     state, phone = booted.state, booted.phone
+    for note in booted.notes:
+        record_note(note)
+    unreachable = [e for e in state.errors if "cannot listen" in e]
+    if phone.needs_synchronize and unreachable:
+        raise pytest.skip.Exception(
+            f"{model} takes its settings at synchronize on an interface of its own, which "
+            f"could not be served here: {unreachable[0]}",
+            _use_item_location=True,
+        )
     provisioned = state.provisioned or state.settings.get("call_manager.1") == SCCP_CALL_MANAGER
     record_facts(phones=1 if provisioned else 0, flashed=len(state.flashed))
     found: list[Problem] = []
+    if booted.sync_error is not None:
+        # The one cause: the lines cannot have arrived.
+        return [
+            Problem(
+                run.where,
+                f"{model}: {run.target.plugin_id} pushes its settings at synchronize, and "
+                f"synchronizing the device failed: {in_sources(run, booted.sync_error)}\n"
+                f"{state.describe()}",
+            )
+        ]
     provd_model = (booted.recorded or {}).get("model")
     # phone.model, not model: capabilities name a wired/wireless pair "6920(w)"
     if provd_model and str(provd_model).upper() != phone.model.upper():
@@ -62,8 +86,9 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
     for number in ("1", "2")[: max(1, min(2, int(room)))]:
         pushed = lines[number]
         line = state.lines.get(int(number))
-        got = (line.username, line.display_name) if line else None
-        if got != (pushed["username"], pushed["display_name"]):
+        # As the vendor's plugin shows a line (some put the number next to the name).
+        if not phone.line_matches(line, pushed):
+            got = (line.username, line.display_name) if line else None
             found.append(
                 Problem(
                     run.where,
@@ -72,6 +97,25 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
                 )
             )
     return found
+
+
+def in_sources(run: TargetRun, text: str) -> str:
+    """*text* with the paths of the target's installed copy on the wire (``…/wire/<id>/plugins/
+    <id>/common.py:126``) replaced by the source files they were built from."""
+    from pytest_provd.checks._templates import source_of  # lazy: jinja2
+
+    plugin_id = run.target.plugin_id
+    pattern = re.compile(
+        rf"(\S*/wire/{re.escape(plugin_id)}/plugins/{re.escape(plugin_id)})/([^\s:]+)"
+    )
+
+    def source(match: re.Match[str]) -> str:
+        found = source_of(
+            run.target.family.path, Path(match.group(1)), match.group(2), run.target.source_dir
+        )
+        return str(found) if found is not None else match.group(0)
+
+    return pattern.sub(source, text)
 
 
 def check_fetched_wellformed(run: TargetRun, model: str) -> list[Problem]:
