@@ -3,8 +3,9 @@
 Plugins hand out Deferreds, twisted.web resources and TFTP read services. Almost all of it
 fires synchronously, so we resolve Deferreds on the spot, walk resources the way
 twisted.web's site does and feed TFTP services a response object that records the answer.
-Threads started with ``threads.deferToThread`` are run inline (bounded by a timeout) while
-:func:`inline_threads` is active.
+Threads started with ``threads.deferToThread`` are run inline (bounded by a timeout), and
+``reactor.callFromThread`` calls queued for the entering thread, while :func:`inline_threads`
+is active.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import concurrent.futures
 import contextlib
 import importlib
 import io
+import logging
+import queue
 import threading
 import time
 import traceback
@@ -27,6 +30,8 @@ from twisted.python.failure import Failure
 from twisted.web import server
 
 DEFAULT_TIMEOUT = 10.0
+_MAX_QUEUED_CALLS = 10_000
+logger = logging.getLogger(__name__)
 
 
 def provd_module(name: str) -> Any:
@@ -71,26 +76,50 @@ _THREADS_LOCK = threading.RLock()
 def inline_threads(timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
     """Make ``threads.deferToThread`` and ``reactor.callFromThread`` work without a reactor.
 
-    The function runs in a worker thread (so a hung telnet session is cut at *timeout*)
-    and the returned Deferred has already fired.
+    The thread that enters stands for provd's reactor thread.  A ``deferToThread`` function
+    runs in a worker thread (so a hung telnet session is cut at *timeout*) and the returned
+    Deferred has already fired.  ``callFromThread`` only queues, as it does in provd: the
+    queued calls run in the entering thread once the worker function has returned (before
+    its Deferred is handed back) and when the block ends.  So a plugin's thread that calls
+    ``reactor.callFromThread(app.dev_update, device)`` while ``dev_synchronize`` holds the
+    application lock does not wait on that lock: the update runs after the thread, as
+    provd's write lock makes it run after the synchronize.
     """
     from twisted.internet import reactor
+
+    queued: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
+    queued = queue.SimpleQueue()
+
+    def run_queued() -> None:
+        for _ in range(_MAX_QUEUED_CALLS):
+            try:
+                fun, args, kwargs = queued.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                fun(*args, **kwargs)
+            except Exception:
+                # provd's reactor logs an unhandled error of a queued call and goes on.
+                logger.exception("reactor.callFromThread(%r) failed", fun)
+        raise RuntimeError(f"more than {_MAX_QUEUED_CALLS} reactor.callFromThread calls")
 
     def defer_to_thread(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         try:
             future = pool.submit(fun, *args, **kwargs)
             try:
-                return defer.succeed(future.result(timeout=timeout))
+                result = defer.succeed(future.result(timeout=timeout))
             except concurrent.futures.TimeoutError:
                 return defer.fail(DeferredTimeout(f"{fun!r} still running after {timeout:g}s"))
             except Exception as e:
-                return defer.fail(e)
+                result = defer.fail(e)
+            run_queued()
+            return result
         finally:
             pool.shutdown(wait=False)
 
     def call_from_thread(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        fun(*args, **kwargs)
+        queued.put((fun, args, kwargs))
 
     with _THREADS_LOCK:
         saved_defer = threads.deferToThread
@@ -99,6 +128,7 @@ def inline_threads(timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
         setattr(reactor, "callFromThread", call_from_thread)  # noqa: B010
         try:
             yield
+            run_queued()
         finally:
             setattr(threads, "deferToThread", saved_defer)  # noqa: B010
             if saved_call is not None:
