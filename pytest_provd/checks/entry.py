@@ -7,14 +7,26 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+import jinja2
+
 from pytest_provd import tree as tree_mod
 from pytest_provd.capabilities import covers
 from pytest_provd.checks._base import CheckContext, find_line
 from pytest_provd.checks._entry import EntryInfo
-from pytest_provd.checks._facts import family_conventions, same_version, target_facts
-from pytest_provd.checks._templates import model_template_conventions, source_of
+from pytest_provd.checks._facts import (
+    family_conventions,
+    same_version,
+    target_facts,
+    version_tokens,
+)
+from pytest_provd.checks._templates import (
+    DEFAULT_TPL_DIR,
+    fallback_difference,
+    model_template_conventions,
+    source_of,
+)
 from pytest_provd.problems import Problem
-from pytest_provd.sourcemap import missing_template_fix
+from pytest_provd.shipping import missing_template_fix
 
 
 def _entry(ctx: CheckContext) -> EntryInfo | None:
@@ -90,12 +102,37 @@ def model_ids(ctx: CheckContext) -> list[str]:
     """
     declared = entry_models(ctx.target) or []
     out = list(declared)
+    paired = set(misnamed_pairs(ctx.target).values())  # said by the entry.py model's item
     for model in target_facts(ctx.target).capability_versions():
-        if model == "*" or model in out:
+        if model == "*" or model in out or model in paired:
             continue
         if not any(covers(model, m) for m in declared):
             out.append(model)
     return out
+
+
+def misnamed_pairs(target: tree_mod.Target) -> dict[str, str]:
+    """``{entry.py model: capability model}`` for models each file names differently.
+
+    An entry.py model no capability stands for, and a capability model not in entry.py and
+    standing for none of its models, that are each other's closest name (``7937G`` and
+    ``7937``): one cause, said once, by the entry.py model's item.
+    """
+    facts = target_facts(target)
+    declared = entry_models(target)
+    if declared is None or facts.info is None or "*" in facts.info.capabilities:
+        return {}
+    caps = facts.capability_versions()
+    lonely = [m for m in declared if not any(covers(cap, m) for cap in caps)]
+    unlisted = [
+        cap for cap in caps if cap not in declared and not any(covers(cap, m) for m in declared)
+    ]
+    pairs = {}
+    for model in lonely:
+        near = difflib.get_close_matches(model, unlisted, n=1, cutoff=0.6)
+        if near and difflib.get_close_matches(near[0], lonely, n=1, cutoff=0.6) == [model]:
+            pairs[model] = near[0]
+    return pairs
 
 
 def check_model(ctx: CheckContext, model: str) -> list[Problem]:
@@ -124,7 +161,23 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
     if entry is None or declared is None:
         return _model_templates(ctx, model)
     covering = {cap: found for cap, found in caps.items() if covers(cap, model)}
-    if info is not None and not covering and "*" not in info.capabilities:
+    other = misnamed_pairs(ctx.target).get(model)
+    if info is not None and other is not None:
+        key = caps[other][0][1]
+        problems.append(
+            Problem(
+                ctx.rel(entry.path),
+                f"model {model!r} in {entry.models_name} has no capability in "
+                f"{ctx.rel(info.path)}, and capability {key!r} "
+                f"({ctx.rel(info.path)}:{info.capability_lines.get(key)}) names {other!r}, "
+                f"which is not in {entry.models_name}: one model under two names, or two "
+                "models each missing from one file",
+                _model_line(entry, model),
+                fix=f"use one name in both files ({model!r} or {other!r}), or add the missing "
+                "model to each",
+            )
+        )
+    elif info is not None and not covering and "*" not in info.capabilities:
         problems.append(
             Problem(
                 ctx.rel(entry.path),
@@ -185,6 +238,11 @@ def _model_templates(ctx: CheckContext, model: str) -> list[Problem]:
         rel = conv.path_for(model)
         if (built / rel).is_file():
             continue
+        if conv.pattern == "{model}.tpl" and (built / DEFAULT_TPL_DIR / "base.tpl").is_file():
+            # provd's get_dev_template falls back to base.tpl: a defect only where the
+            # family has this model's template and the fallback renders something else.
+            problems += _fallback_problems(ctx, built, model, rel)
+            continue
         example_model = conv.examples[0]
         example = conv.path_for(example_model)
         origin = source_of(ctx.family.path, built, example, ctx.target.source_dir)
@@ -201,3 +259,52 @@ def _model_templates(ctx: CheckContext, model: str) -> list[Problem]:
             )
         )
     return problems
+
+
+def _fallback_problems(ctx: CheckContext, built: Path, model: str, rel: str) -> list[Problem]:
+    """The family's own ``<model>.tpl`` left out of the build, when provd's fallback to
+    ``base.tpl`` renders differently from it (one problem, for the nearest such template)."""
+    name = Path(rel).name
+    for shipped in _shipped_templates(ctx, name):
+        try:
+            text = shipped.read_text(encoding="utf-8")
+            diff = fallback_difference(built, name, text)
+        except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+            continue  # written for another build: it says nothing about this one
+        if diff is None:
+            return []
+        line, own, base = diff
+        return [
+            Problem(
+                ctx.rel(shipped),
+                f"{ctx.target.plugin_id} leaves this template out, so provd configures "
+                f"{model!r} with base.tpl instead, which renders differently (line {line} "
+                f"of the output: {own!r} with it, {base!r} with base.tpl)",
+                fix=missing_template_fix(ctx.target, rel),
+            )
+        ]
+    return []
+
+
+def _shipped_templates(ctx: CheckContext, name: str) -> list[Path]:
+    """The family's files ``templates/<name>``: shared dirs first (no plugin-info), then
+    version dirs, the one nearest the target's version first."""
+    family = ctx.family.path
+    found = sorted(p for p in family.glob(f"*/{DEFAULT_TPL_DIR}/{name}") if p.is_file())
+    own = ctx.target.source_dir.name if ctx.target.source_dir else ""
+
+    def rank(path: Path) -> tuple[bool, bool, tuple[tuple[int, int | str], ...]]:
+        top = path.relative_to(family).parts[0]
+        versioned = (family / top / "plugin-info").is_file()
+        tokens = _comparable(version_tokens(top))
+        # below the target's version, nearest first; then above it, nearest first
+        above = tokens > _comparable(version_tokens(own))
+        nearest = tuple((k, -v if isinstance(v, int) and not above else v) for k, v in tokens)
+        return versioned, above, nearest
+
+    return sorted(found, key=rank)
+
+
+def _comparable(tokens: tuple[str | int, ...]) -> tuple[tuple[int, int | str], ...]:
+    """Version tokens that compare whatever their types (numbers before words)."""
+    return tuple((0, t) if isinstance(t, int) else (1, t) for t in tokens)

@@ -23,7 +23,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,17 @@ class Render:
     kwargs: dict[str, Any]
     text: str
     plugin_dir: Path | None
+    _trace: Trace | None = field(default=None, init=False, repr=False)
+    _traced: bool = field(default=False, init=False, repr=False)
 
     def trace(self) -> Trace | None:
         """The render again, attributed line by line; None when that cannot be done exactly
         (a template made from a string, or markers that changed what the template does)."""
+        if not self._traced:
+            self._trace, self._traced = self._render_marked(), True
+        return self._trace
+
+    def _render_marked(self) -> Trace | None:
         name = self.template.name
         if name is None:
             return None
