@@ -87,7 +87,10 @@ class Family:
         return sorted(
             d
             for d in self.path.iterdir()
-            if not d.name.startswith(".") and d.is_dir() and (d / PLUGIN_INFO).is_file()
+            if not d.name.startswith(".")
+            and d.name not in _SKIPPED_DIRS
+            and d.is_dir()
+            and (d / PLUGIN_INFO).is_file()
         )
 
     def unbuilt_dirs(self) -> list[Path]:
