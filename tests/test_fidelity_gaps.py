@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -68,3 +69,56 @@ def test_synchronize_thread_updating_the_device_does_not_deadlock(tmp_path: Path
         # Before the fix the update waited on the app lock until the 10 s timeout.
         assert elapsed < 5.0, f"synchronize took {elapsed:.1f} s"
         assert provd.device(device_id)["version"] == "synced-2.0"
+
+
+UA_ENTRY = """
+from wazo_provd.plugins import Plugin
+
+
+class UaExtractor:
+    def extract(self, request, request_type):
+        ua = request.getHeader('User-Agent')
+        return {'vendor': 'Acme', 'version': ua} if ua else None
+
+
+class UaPlugin(Plugin):
+    IS_PLUGIN = True
+    http_dev_info_extractor = UaExtractor()
+"""
+
+
+def _raw_get(port: int, user_agent: bytes) -> bytes:
+    request = (
+        b"GET /provision/file.cfg HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: "
+        + user_agent
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_provisioning_http_accepts_control_bytes_in_headers(tmp_path: Path) -> None:
+    """Twisted (real provd) takes an Avaya 1200's ``AVAYA/SIP12x0\\x14/...`` User-Agent."""
+    plugin = tmp_path / "acme-ua-1.0"
+    plugin.mkdir()
+    (plugin / "entry.py").write_text(UA_ENTRY)
+    (plugin / "plugin-info").write_text(
+        json.dumps({"version": "1.0", "description": "d", "capabilities": {}})
+    )
+    with EmbeddedProvd(tmp_path / "state") as provd:
+        provd.install_plugin_dir(plugin)
+        port = int(provd.http_url.rstrip("/").rsplit(":", 1)[1])
+        answer = _raw_get(port, b"AVAYA/SIP12x0\x14/4.4.0")
+        assert answer.startswith(b"HTTP/1.1 404"), answer[:200]
+        seen = [r for r in provd.pipeline.log if r["proto"] == "http"]
+        assert seen and seen[-1]["dev_info"].get("version") == "AVAYA/SIP12x0\x14/4.4.0"
+        # A known difference (compat/QUIRKS.md): twisted takes a NUL byte too, aiohttp does not.
+        assert _raw_get(port, b"AVAYA\x00x").split(b"\r\n", 1)[0].endswith(b" 400 Bad Request")
+        # The REST API keeps aiohttp's strict parser.
+        rest_port = int(provd.rest_url.split(":")[2].split("/")[0])
+        rest_answer = _raw_get(rest_port, b"AVAYA/SIP12x0\x14/4.4.0")
+        assert rest_answer.split(b"\r\n", 1)[0].endswith(b" 400 Bad Request")

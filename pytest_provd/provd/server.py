@@ -33,7 +33,7 @@ from pytest_provd.provd.domain.devices import DeviceManager
 from pytest_provd.provd.domain.faults import ServerFault, ServerFaultError
 from pytest_provd.provd.domain.pipeline import Pipeline
 from pytest_provd.provd.plugins.manager import LoadedPlugin, PluginManager
-from pytest_provd.provd.servers.http import make_http_app
+from pytest_provd.provd.servers.http import LenientTCPSite, make_http_app
 from pytest_provd.provd.servers.rest import make_rest_app
 from pytest_provd.provd.servers.tftp import TftpServer
 
@@ -214,7 +214,8 @@ class EmbeddedProvd:
                     runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
                     await runner.setup()
                     runners.append(runner)
-                    site = web.TCPSite(runner, self.bind, self._ports[name], reuse_address=False)
+                    site_class = LenientTCPSite if name == "http" else web.TCPSite
+                    site = site_class(runner, self.bind, self._ports[name], reuse_address=False)
                     await site.start()
                     port = runner.addresses[0][1]
                     if name == "rest":

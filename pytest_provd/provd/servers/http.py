@@ -4,18 +4,27 @@ Each request goes through the device pipeline and on to the device plugin's HTTP
 Before that, paths that could escape the plugin's directory or list it are refused: encoded
 slashes or backslashes, ``.``/``..`` segments (encoded or not), NUL and control characters
 give 403; a path naming a directory (ending in ``/``) gives 404.
+
+Requests are parsed leniently, as twisted.web (real provd's server) parses them: header
+values may hold control bytes (Avaya 1200-series phones send one in their User-Agent), which
+aiohttp's strict parser answers with 400.  Only CR, LF and NUL stay refused.  Serve
+:func:`make_http_app` with :class:`LenientTCPSite` to get that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from aiohttp import web
+from aiohttp import web, web_protocol
+from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.http_parser import HttpRequestParserPy
 
 from pytest_provd.provd.domain.pipeline import Pipeline
 from pytest_provd.provd.plugins.messages import HttpRequestInfo
@@ -92,3 +101,49 @@ def make_http_app(pipeline: Pipeline, executor: concurrent.futures.Executor) -> 
     app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[faults])
     app.router.add_route("*", "/{tail:.*}", provision)
     return app
+
+
+class LenientRequestParser(HttpRequestParserPy):
+    """aiohttp's pure-Python request parser in its lax mode (control bytes in values)."""
+
+    lax = True
+
+
+_PARSER_ATTRS = ("_parser", "_request_parser")  # aiohttp >= 3.10, then 3.9
+
+
+def _lenient(handler: web_protocol.RequestHandler, loop: asyncio.AbstractEventLoop) -> Any:
+    """*handler* with its request parser replaced by a :class:`LenientRequestParser`."""
+    accepted = inspect.signature(LenientRequestParser.__init__).parameters
+    options: dict[str, Any] = {
+        "max_line_size": handler.max_line_size,
+        "max_field_size": handler.max_field_size,
+        "max_headers": handler.max_headers,
+        "payload_exception": getattr(web_protocol, "RequestPayloadError", BadHttpMessage),
+    }
+    if "max_msg_queue_size" in accepted:
+        options["max_msg_queue_size"] = getattr(web_protocol, "MAX_MSG_QUEUE_SIZE", 0)
+    limit = getattr(handler, "_read_bufsize", 2**16)
+    parser = LenientRequestParser(handler, loop, limit, **options)
+    for attr in _PARSER_ATTRS:
+        if getattr(handler, attr, None) is not None:
+            setattr(handler, attr, parser)
+            return handler
+    raise RuntimeError(f"aiohttp's RequestHandler has none of {_PARSER_ATTRS}: update _lenient")
+
+
+class LenientTCPSite(web.TCPSite):
+    """A TCP site whose connections parse requests with :class:`LenientRequestParser`."""
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+
+        def protocol() -> Any:
+            return _lenient(server(), loop)
+
+        self._server = await loop.create_server(
+            protocol, self._host, self._port, reuse_address=self._reuse_address
+        )
