@@ -23,10 +23,20 @@ from pytest_provd.fixtures.phones import (
 from pytest_provd.fixtures.provd import provd, provd_client, provd_factory, provd_server
 from pytest_provd.options import BACKENDS, read_options
 from pytest_provd.problems import SourceError
-from pytest_provd.report.reporter import ProvdReporter
+from pytest_provd.report.reporter import ProvdReporter, third_party_warnings_ignored
+from pytest_provd.rootdir import correct_rootdir
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import TIERS, iter_collectors
-from pytest_provd.tiers import configure, firmware, golden, hostile, load, provision, static
+from pytest_provd.tiers import (
+    configure,
+    dhcp,
+    firmware,
+    golden,
+    hostile,
+    load,
+    provision,
+    static,
+)
 
 IniType = Literal["string", "args", "bool"] | None
 FIXTURES = (
@@ -40,13 +50,20 @@ FIXTURES = (
     make_phone,
 )
 
-TIER_PLUGINS = (static, load, hostile, firmware, configure, provision, golden)
+TIER_PLUGINS = (static, load, hostile, firmware, configure, provision, golden, dhcp)
 """The tier modules, registered as plugins; their items come in this order."""
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Add the ``pytest_provd_*`` hooks."""
     pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """Undo pytest taking a ``--provd-* VALUE`` word for a test path when it chose the
+    rootdir and ini file (see :mod:`pytest_provd.rootdir`)."""
+    correct_rootdir(early_config, args)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -152,10 +169,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove this run's scratch directory."""
+    """Remove this run's scratch directory (plugins' shutdown warnings are not the user's)."""
     session = config.stash.get(session_key, None)
     if session is not None:
-        session.close()
+        with third_party_warnings_ignored():
+            session.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -194,5 +212,6 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Append the generated suite, before -m/-k deselection sees the items."""
-    for collector in iter_collectors(session):
-        items.extend(session.genitems(collector))
+    with third_party_warnings_ignored():
+        for collector in iter_collectors(session):
+            items.extend(session.genitems(collector))

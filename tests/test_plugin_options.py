@@ -85,46 +85,6 @@ def test_plain_run_without_plugin_option_is_untouched(pytester: pytest.Pytester)
     pytester.runpytest("-q").assert_outcomes(passed=1)
 
 
-def test_baseline_turns_known_failures_into_xfail(pytester: pytest.Pytester, tiny: Path) -> None:
-    (tiny / "acme_phone" / "v1_0").rename(tiny / "acme_phone" / "v1_0_gone")
-    written = pytester.runpytest(
-        "--provd-plugin", "all", "-k", "build", "--provd-write-baseline", "base.json"
-    )
-    written.assert_outcomes(failed=1, passed=1)
-    written.stdout.fnmatch_lines(["*baseline with 1 failure(s) written to *base.json"])
-    gated = pytester.runpytest(
-        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
-    )
-    gated.assert_outcomes(passed=1, xfailed=1)
-    # The defect is fixed: the run passes and says the baseline entry can go.
-    (tiny / "acme_phone" / "v1_0_gone").rename(tiny / "acme_phone" / "v1_0")
-    fixed = pytester.runpytest(
-        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
-    )
-    fixed.assert_outcomes(passed=2)
-    fixed.stdout.fnmatch_lines(["*baseline entry now passes, remove it: acme-phone-1.0::build"])
-
-
-def test_baseline_does_not_hide_a_new_failure(pytester: pytest.Pytester, tiny: Path) -> None:
-    pytester.path.joinpath("base.json").write_text(
-        '{"version": 1, "failures": {"acme-phone-1.0::build": ["something else"]}}'
-    )
-    (tiny / "acme_phone" / "v1_0").rename(tiny / "acme_phone" / "v1_0_gone")
-    result = pytester.runpytest(
-        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
-    )
-    result.assert_outcomes(failed=1, passed=1)
-
-
-def test_bad_baseline_file_is_usage_error(pytester: pytest.Pytester, tiny: Path) -> None:
-    pytester.path.joinpath("base.json").write_text("{nope")
-    result = pytester.runpytest(
-        "--provd-plugin", "all", "-k", "build", "--provd-baseline", "base.json"
-    )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*base.json:1: invalid JSON*"])
-
-
 def test_xdist_workers_share_the_build_cache(pytester: pytest.Pytester, tiny: Path) -> None:
     pytest.importorskip("xdist")
     result = pytester.runpytest_subprocess("--provd-plugin", "all", "-n", "2", "-p", "xdist")

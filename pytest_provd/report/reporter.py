@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,14 @@ _GOLDEN = "provd_golden_used"
 # deprecations inside plugin code, plugins' own.  Ours stay visible, to be fixed.
 _THIRD_PARTY = r"(?!(?:pytest_provd|emulators)(?:\.|$))"
 _WORDS = ("passed", "failed", "xfailed", "error", "skipped")
+
+
+@contextmanager
+def third_party_warnings_ignored() -> Iterator[None]:
+    """Within the block, warnings raised by modules other than ours are dropped."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=_THIRD_PARTY)
+        yield
 
 
 class ProvdReporter:
@@ -57,8 +66,7 @@ class ProvdReporter:
         if item.get_closest_marker("provd") is None:
             yield
             return
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", module=_THIRD_PARTY)
+        with third_party_warnings_ignored():
             yield
 
     @pytest.hookimpl(hookwrapper=True)
