@@ -4,6 +4,7 @@ built file back to the source file it was copied from."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,3 +109,82 @@ def _index(family_dir: Path) -> dict[str, list[Path]]:
                 index.setdefault(name, []).append(Path(dirpath) / name)
         _FAMILY_INDEX[key] = index
     return _FAMILY_INDEX[key]
+
+
+# What the per-model template rule renders with: enough of a raw config for templates to take
+# their usual branches (two SIP lines, function keys, the common settings); the same context
+# on both sides of a comparison, so only the templates' own differences show.
+SAMPLE_CONTEXT: dict[str, object] = {
+    "ip": "127.0.0.1",
+    "http_port": 8667,
+    "tftp_port": 69,
+    "ntp_enabled": True,
+    "ntp_ip": "127.0.0.1",
+    "timezone": "Europe/Paris",
+    "locale": "fr_FR",
+    "protocol": "SIP",
+    "admin_username": "admin",
+    "admin_password": "adminpass",
+    "user_username": "user",
+    "user_password": "userpass",
+    "sip_proxy_ip": "127.0.0.1",
+    "sip_proxy_port": 5060,
+    "sip_registrar_ip": "127.0.0.1",
+    "sip_dtmf_mode": "RTP-out-of-band",
+    "sip_transport": "udp",
+    "sip_srtp_mode": "disabled",
+    "exten_voicemail": "*98",
+    "exten_pickup_call": "*8",
+    "sip_lines": {
+        "1": {
+            "username": "alice1001",
+            "auth_username": "alice1001",
+            "password": "secret1",
+            "display_name": "Alice",
+            "number": "1001",
+            "proxy_ip": "127.0.0.1",
+        },
+        "2": {
+            "username": "bob1002",
+            "auth_username": "bob1002",
+            "password": "secret2",
+            "display_name": "Bob",
+            "number": "1002",
+            "proxy_ip": "127.0.0.1",
+        },
+    },
+    "funckeys": {
+        "1": {"type": "speeddial", "value": "1003", "label": "Carol", "line": "1"},
+        "2": {"type": "blf", "value": "1004", "label": "Dave", "line": "1"},
+    },
+    "sccp_call_managers": {},
+}
+
+
+class _Absent(jinja2.ChainableUndefined):
+    """A value the plugin adds at configure time: empty, whatever is done with it."""
+
+    def __call__(self, *args: object, **kwargs: object) -> _Absent:  # type: ignore[override]
+        return self
+
+
+def fallback_difference(
+    plugin_dir: Path, name: str, source: str, context: dict[str, object] | None = None
+) -> tuple[int, str, str] | None:
+    """Where provd's fallback to ``base.tpl`` renders differently from the template *source*
+    installed in *plugin_dir* as ``templates/<name>``: ``(line, with it, with base.tpl)``,
+    None when both render the same.  Values the plugin would add at configure time render
+    as empty on both sides (chainable undefined); other jinja2 errors propagate."""
+    env = provd_environment(plugin_dir)
+    env.undefined = _Absent
+    assert env.loader is not None
+    env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({name: source}), env.loader])
+    values = dict(SAMPLE_CONTEXT if context is None else context)
+    own = env.get_template(name).render(values).splitlines()
+    base = env.get_template("base.tpl").render(values).splitlines()
+    if own == base:
+        return None
+    for number, (mine, theirs) in enumerate(itertools.zip_longest(own, base, fillvalue=""), 1):
+        if mine != theirs:
+            return number, mine.strip(), theirs.strip()
+    return None  # differ in trailing blank lines only
