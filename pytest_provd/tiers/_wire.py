@@ -281,6 +281,12 @@ def route(run: TargetRun, wire: WireRun, model: str, phone: Phone, probe: Phone)
     if phone.url_by_hand:
         phone.http_url = redirect or http_url + "/"
         return [f"{model}: the provisioning URL is typed in on this phone: {phone.http_url}"]
+    if run.capability(model).get("type") == "softphone":
+        # Runs on a computer, whose DHCP points it nowhere: the user sets the server.
+        if redirect is not None:
+            phone.http_url = redirect
+        server = phone.http_url or "tftp://{}:{}".format(*wire.endpoints.tftp_address)
+        return [f"{model}: a softphone: its provisioning server is set by hand: {server}"]
     answer = dhcp_answer(wire.dhcp.config, probe, http_url)
     judged = f"dhcp::{emulator_vendor(run.target.plugin_id)}::{probe.model} judges the dhcpd side"
     if answer.url is None:
