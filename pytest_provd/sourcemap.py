@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pytest_provd import tree
-from pytest_provd.problems import Problem
+from pytest_provd.problems import Problem, read_source_line
 from pytest_provd.provd.plugins import renders
 from pytest_provd.shipping import made_from, repo_rel
 
@@ -30,9 +30,10 @@ as its source."""
 class SourceLine:
     """A line of the user's tree; *note* says how it was found when not simply copied."""
 
-    path: str
+    path: str  # as the maintainer knows it (relative)
     line: int
     note: str = ""
+    file: Path | None = None  # the file itself, to read the line from
 
 
 def source_line(target: tree.Target, plugin_dir: Path, filename: str, line: int) -> SourceLine:
@@ -43,13 +44,13 @@ def source_line(target: tree.Target, plugin_dir: Path, filename: str, line: int)
     try:
         rel = built.relative_to(plugin_dir).as_posix()
     except ValueError:
-        return SourceLine(built.name, line)
+        return SourceLine(built.name, line, file=built)
     # Lazy: importing the checks package here would import this module again (checks.entry).
     from pytest_provd.checks._templates import source_of
 
     origin = source_of(target.family.path, plugin_dir, rel, prefer=target.source_dir)
     if origin is not None:
-        return SourceLine(repo_rel(target, origin), line)
+        return SourceLine(repo_rel(target, origin), line, file=origin)
     build_py = repo_rel(target, target.build_py)
     built_at = f"{target.plugin_id}/{rel}:{line}"
     text = _read(built)
@@ -60,15 +61,14 @@ def source_line(target: tree.Target, plugin_dir: Path, filename: str, line: int)
         via = f" (via line {', '.join(map(str, rest))})" if rest else ""
         mapped = matching_line(text.splitlines(), _read(source).splitlines(), line)
         note = f" (built as {built_at} by {step.program} at {build_py}:{first}{via})"
-        return SourceLine(repo_rel(target, source), mapped, note)
+        return SourceLine(repo_rel(target, source), mapped, note, source)
     similar = _most_alike(target.family.path, text)
     if similar is not None:
         mapped = matching_line(text.splitlines(), _read(similar).splitlines(), line)
         note = f" (built as {built_at} by {build_py}:{target.build_py_line}; the most alike file)"
-        return SourceLine(repo_rel(target, similar), mapped, note)
-    return SourceLine(
-        built_at.rpartition(":")[0], line, f" (made by {build_py}:{target.build_py_line})"
-    )
+        return SourceLine(repo_rel(target, similar), mapped, note, similar)
+    made_by = f" (made by {build_py}:{target.build_py_line})"
+    return SourceLine(built_at.rpartition(":")[0], line, made_by, built)
 
 
 def _read(path: Path) -> str:
@@ -134,18 +134,15 @@ def at_template(
     if origin is None:
         name = render.template.filename or render.template.name or "?"
         where = source_line(target, render.plugin_dir, name, 1)
-        return Problem(
-            problem.path,
-            f"{problem.message} (rendered from {where.path}; its line could not be traced)",
-            problem.line,
-            problem.section,
-            problem.fix,
-        )
+        untraced = f"{problem.message} (rendered from {where.path}; its line could not be traced)"
+        return replace(problem, message=untraced)
     where = source_line(target, render.plugin_dir, origin.filename, origin.line)
-    return Problem(
-        where.path,
-        f"{problem.location()}: {problem.message}{where.note}",
-        where.line,
-        None,
-        problem.fix,
+    return replace(
+        problem,
+        path=where.path,
+        message=f"{problem.location()}: {problem.message}{where.note}",
+        line=where.line,
+        section=None,
+        # What a baseline knows the defect by: the template line's text, not its number.
+        source=read_source_line(where.file, where.line) if where.file else None,
     )

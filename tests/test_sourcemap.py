@@ -184,6 +184,8 @@ def test_problem_moves_to_the_template_line_then_the_generated_one(tmp_path: Pat
     lines_tpl = target.family.path / "common" / "templates" / "common" / "lines.tpl"
     assert located.path == "plugins/wazo_snom/common/templates/common/lines.tpl"
     assert located.line == line_of(lines_tpl, "</user_dtmf>")
+    # Baselines know the defect by the template line's text.
+    assert located.source == lines_tpl.read_text().splitlines()[located.line - 1].strip()
     assert str(located) == (
         f"plugins/wazo_snom/common/templates/common/lines.tpl:{located.line}: "
         f"wazo-snom-10.1.215.13/var/tftpboot/000413000001.xml:{line}: broken"

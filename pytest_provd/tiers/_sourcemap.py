@@ -32,7 +32,8 @@ def fetched_problems(run: TargetRun, booted: Booted) -> list[Problem]:
     for error in booted.state.wellformed_errors:
         match = _PHONE_ERROR.fullmatch(error)
         if match is None:
-            found.append(Problem(f"{run.target.plugin_id}: {error}", ""))
+            where, _, message = error.partition(": ")
+            found.append(Problem(f"{run.target.plugin_id}: {where}", message))
             continue
         name, line = match["name"], int(match["line"])
         problem = Problem(f"{run.target.plugin_id}: {name}", match["message"], line)
@@ -53,9 +54,12 @@ def _lines(data: bytes) -> list[str]:
 
 def _configured_here(run: TargetRun, booted: Booted, name: str) -> bytes | None:
     """File *name* as this process's copy of the plugin writes it for the booted device."""
+    wire = wire_run(run)
+    if getattr(wire.backend, "name", "") == "embedded":
+        return None  # its renders were recorded in this process: nothing more to learn
     device = dict(booted.recorded or {})
     config_id = device.get("config")
-    raw_config = getattr(wire_run(run).client, "raw_config", None)
+    raw_config = getattr(wire.client, "raw_config", None)
     if not config_id or raw_config is None or run.load():
         return None
     try:

@@ -3,6 +3,8 @@ unicode and long values (hypothesis, derandomized) never break a generated XML f
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pytest_provd import tree
@@ -67,10 +69,7 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
             broken += [(p, data) for p in xml_problems(file_name, data)]
         if broken:
             detail = f" (display_name={name!r}, password={password!r})"
-            last_failure[:] = [
-                (Problem(p.path, p.message + detail, p.line, p.section, p.fix), data)
-                for p, data in broken
-            ]
+            last_failure[:] = [(replace(p, message=p.message + detail), data) for p, data in broken]
             raise AssertionError("hostile value broke a generated file")
 
     try:
