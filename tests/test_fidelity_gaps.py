@@ -122,3 +122,58 @@ def test_provisioning_http_accepts_control_bytes_in_headers(tmp_path: Path) -> N
         rest_port = int(provd.rest_url.split(":")[2].split("/")[0])
         rest_answer = _raw_get(rest_port, b"AVAYA/SIP12x0\x14/4.4.0")
         assert rest_answer.split(b"\r\n", 1)[0].endswith(b" 400 Bad Request")
+
+
+POLYCOM_LIKE_DB = """\
+[pkg_software]
+description: UC software
+version: 5.4.3
+files: software
+install: acme-software
+
+[pkg_bootblock]
+description: BootBlock
+version: 3.0.4
+files: bootblock
+install: acme-bootblock
+
+[install_acme-software]
+a-b: unzip $FILE1
+b-c: cp *.ld Localization ./
+
+[install_acme-bootblock]
+a-b: unzip $FILE1
+b-c: cp *.ld ./
+
+[file_software]
+url: http://firmware.example.invalid/software.zip
+size: 10
+sha1sum: 0000000000000000000000000000000000000000
+
+[file_bootblock]
+url: http://firmware.example.invalid/bootblock.zip
+size: 10
+sha1sum: 0000000000000000000000000000000000000000
+"""
+
+
+def test_synthetic_firmware_takes_the_names_static_files_point_at(tmp_path: Path) -> None:
+    """Polycom's master file says ``APP_FILE_PATH="sip.ld"``: the image is ``sip.ld``."""
+    from pytest_provd.firmware.store import FirmwareStore
+
+    plugin = tmp_path / "plugin"
+    (plugin / "pkgs").mkdir(parents=True)
+    (plugin / "pkgs" / "pkgs.db").write_text(POLYCOM_LIKE_DB)
+    tftpboot = plugin / "var" / "tftpboot"
+    tftpboot.mkdir(parents=True)
+    (tftpboot / "000000000000.cfg").write_text(
+        '<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="common.cfg">\n'
+        '   <APPLICATION_VVX1500 BOOTBLOCK_FILE_PATH_VVX1500="bootblock.ld" />\n'
+        "</APPLICATION>\n"
+    )
+    store = FirmwareStore(plugin)
+    # Written after the store was made (as configure does): names no firmware.
+    (tftpboot / "001122334455.cfg").write_text('APP_FILE_PATH="other.ld"\n')
+    assert sorted(store.install("software").installed) == ["Localization", "sip.ld"]
+    # bootblock.ld fits the bootblock package by name: only that package gets it.
+    assert sorted(store.install("bootblock").installed) == ["bootblock.ld"]

@@ -28,6 +28,7 @@ from pytest_provd.firmware import FIRMWARE_DIR_CFG
 from pytest_provd.firmware.synthetic import (
     name_hints,
     plugin_models,
+    static_hints,
     substitute,
     synthetic_file,
     synthetic_payload,
@@ -200,7 +201,9 @@ class FirmwareStore:
         self.tftpboot = self.plugin_dir / "var" / "tftpboot"
         self.state_dir = self.plugin_dir / "var" / "installed"
         self.reports: dict[str, InstallReport] = {}
-        self._names: tuple[frozenset[str], tuple[str, ...]] | None = None
+        self._names: tuple[frozenset[str], tuple[str, ...], frozenset[str]] | None = None
+        # Shipped static files only: what configure writes later must not name firmware.
+        self._static_files = sorted(p for p in self.tftpboot.glob("*") if p.is_file())
 
     @classmethod
     def for_plugin(cls, plugin_dir: Path, gen_cfg: Mapping[str, Any]) -> FirmwareStore:
@@ -208,10 +211,15 @@ class FirmwareStore:
         cache = gen_cfg.get(FIRMWARE_DIR_CFG)
         return cls(plugin_dir, Path(cache) if cache else None)
 
-    def _naming(self) -> tuple[frozenset[str], tuple[str, ...]]:
-        """Template file names and models that name synthetic members (read once)."""
+    def _naming(self) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+        """Template file names, models and static-file names that name synthetic members
+        (read once)."""
         if self._names is None:
-            self._names = (name_hints(self.plugin_dir), plugin_models(self.plugin_dir))
+            self._names = (
+                name_hints(self.plugin_dir),
+                plugin_models(self.plugin_dir),
+                static_hints(self._static_files),
+            )
         return self._names
 
     def db(self) -> pkgsdb.PkgsDb:

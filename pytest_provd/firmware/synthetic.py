@@ -3,10 +3,13 @@
 By default a package's files are not downloaded but generated: a zip when a step unzips the
 file, holding members named after the patterns later steps copy or include, recursively.
 Synthetic members are named as the plugin expects them: a pattern such as ``*.bin`` takes
-the file names the plugin's templates point at (``firmware/spa51x-7-5-5.bin``) that match it
-and fit the package (its version and name), else, for a series package, the models of the
-plugin (``6800-fw`` + ``*.st`` → ``6863i.st``), else the package name without its ``-fw``
-suffix (``6863i-fw`` → ``6863i.st``, the name Aastra phones fetch).
+the file names the plugin's templates or shipped static files point at
+(``firmware/spa51x-7-5-5.bin``) that match it and fit the package (its version and name),
+else the names the shipped static files point at that no other package of the pkgs.db fits
+(Polycom's ``000000000000.cfg`` says ``APP_FILE_PATH="sip.ld"``: ``*.ld`` gives ``sip.ld``,
+not ``bootblock.ld``), else, for a series package, the models of the plugin (``6800-fw`` +
+``*.st`` → ``6863i.st``), else the package name without its ``-fw`` suffix (``6863i-fw`` →
+``6863i.st``, the name Aastra phones fetch).
 
 Synthetic content starts with ``pytest-provd synthetic firmware: <name> version <version>`` so
 an emulated phone can tell which version it "flashed".
@@ -20,6 +23,8 @@ import json
 import re
 import tarfile
 import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_provd import pkgsdb
@@ -69,6 +74,30 @@ def name_hints(plugin_dir: Path) -> frozenset[str]:
     return frozenset(found)
 
 
+_STATIC_HINT = re.compile(
+    r"""(?:^|[/"'=\s>])([A-Za-z0-9][A-Za-z0-9_.+-]*\.[A-Za-z0-9]{1,5})(?=["'\s<,;]|$)""",
+    re.MULTILINE,
+)
+_MAX_STATIC_FILE = 256 * 1024
+
+
+def static_hints(paths: Iterable[Path]) -> frozenset[str]:
+    """File names static files point at: quoted (``APP_FILE_PATH="sip.ld"``), after ``/``
+    or ``=``, or alone on a line; *paths* are the plugin's shipped ``var/tftpboot`` files."""
+    found: set[str] = set()
+    for path in sorted(paths):
+        try:
+            if not path.is_file() or path.stat().st_size > _MAX_STATIC_FILE:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if b"\0" in data:  # a binary file names nothing
+            continue
+        found.update(_STATIC_HINT.findall(data.decode("utf-8", "replace")))
+    return frozenset(found)
+
+
 def plugin_models(plugin_dir: Path) -> tuple[str, ...]:
     """The models of the plugin's capabilities (``Vendor, Model, Version`` keys)."""
     try:
@@ -103,18 +132,32 @@ def _fit(hint: str, pkg: pkgsdb.Package) -> int:
     return score
 
 
-def _member_names(
-    pattern: str, pkg: pkgsdb.Package, hints: frozenset[str], models: tuple[str, ...] = ()
-) -> list[str]:
+@dataclass(frozen=True)
+class Naming:
+    """What names synthetic members: template hints, the plugin's models, static hints, and
+    the static hints another package of the same pkgs.db fits (not this package's)."""
+
+    hints: frozenset[str] = frozenset()
+    models: tuple[str, ...] = ()
+    static: frozenset[str] = frozenset()
+    claimed: frozenset[str] = frozenset()
+
+
+def _member_names(pattern: str, pkg: pkgsdb.Package, naming: Naming = Naming()) -> list[str]:
     """File names matching a glob pattern, for synthetic archive members."""
+    hints, models = naming.hints, naming.models
     pattern = pattern.replace("**/", "").strip("/")
     folder, _, base = pattern.rpartition("/")
     stem = re.sub(r"[-_](fw|firmware)$", "", pkg.name)
     prefix = folder.replace("*", stem).replace("?", "x") + "/" if folder else ""
-    scored = [(_fit(h, pkg), h) for h in sorted(hints) if fnmatch.fnmatchcase(h, base)]
+    candidates = sorted(hints | naming.static)
+    scored = [(_fit(h, pkg), h) for h in candidates if fnmatch.fnmatchcase(h, base)]
     best = max((score for score, _ in scored), default=0)
     if best > 0:
         return [prefix + h for score, h in scored if score == best]
+    pointed = [h for h in sorted(naming.static - naming.claimed) if fnmatch.fnmatchcase(h, base)]
+    if pointed:
+        return [prefix + h for h in pointed]
     series = _series_members(base, pkg, models)
     if series:
         return [prefix + name for name in series]
@@ -128,8 +171,7 @@ def _archive(
     recipe: pkgsdb.InstallRecipe,
     pkg: pkgsdb.Package,
     files: list[str],
-    hints: frozenset[str] = frozenset(),
-    models: tuple[str, ...] = (),
+    naming: Naming,
 ) -> bytes:
     """A zip or tar.gz holding what the steps reading *node* will look for (recursively)."""
     members: dict[str, bytes] = {}
@@ -142,13 +184,13 @@ def _archive(
         elif step.command == "include":
             patterns = args
         elif step.command in ("unzip", "untar") and args:
-            for name in _member_names(args[0], pkg, frozenset()):
-                members[name] = _archive(step.command, step.dst, recipe, pkg, files, hints, models)
+            for name in _member_names(args[0], pkg):
+                members[name] = _archive(step.command, step.dst, recipe, pkg, files, naming)
             continue
         else:
             continue
         for pattern in patterns:
-            for name in _member_names(pattern, pkg, hints, models):
+            for name in _member_names(pattern, pkg, naming):
                 members[name] = synthetic_payload(pkg, name.rsplit("/", 1)[-1])
     if not members:
         members[f"{pkg.name}.bin"] = synthetic_payload(pkg, pkg.name)
@@ -174,8 +216,13 @@ def synthetic_file(
     files: list[str],
     hints: frozenset[str] = frozenset(),
     models: tuple[str, ...] = (),
+    static: frozenset[str] = frozenset(),
 ) -> bytes:
+    """The synthetic content of *pkg*'s file number *file_index* (named *files*)."""
     name = files[file_index]
+    others = [other for other in db.packages.values() if other.name != pkg.name]
+    claimed = frozenset(h for h in static if any(_fit(h, other) > 0 for other in others))
+    naming = Naming(hints, models, static, claimed)
     for step in recipe.steps:
         if step.src != "a":
             continue
@@ -183,7 +230,7 @@ def synthetic_file(
         if not args or not fnmatch.fnmatchcase(name, args[0]):
             continue
         if step.command in ("unzip", "untar"):
-            return _archive(step.command, step.dst, recipe, pkg, files, hints, models)
+            return _archive(step.command, step.dst, recipe, pkg, files, naming)
         if step.command not in SYNTHETIC_COMMANDS:
             raise SyntheticFirmwareLimit(
                 db.path,
