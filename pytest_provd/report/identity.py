@@ -13,7 +13,8 @@ A problem's fingerprint hashes
 Normalising replaces what changes from run to run or machine to machine: the repository's
 absolute path (paths become relative to it), this package's and the venv's install paths
 (``<pytest_provd>``, ``<site-packages>``, ``<venv>``), temp dirs (``<tmp>``), loopback ports
-(``127.0.0.1:<PORT>``), MAC addresses (``<MAC>``, as the golden files do) and references to
+(``127.0.0.1:<PORT>``), MAC addresses (``<MAC>``, as the golden files do), the sizes of files
+a phone fetched (``a.xml (200, <SIZE> B)``: a date in a file changes it) and references to
 source lines inside messages (``entry.py:23``, ``lines 23, 24``, ``[pkg_x] line 40`` become
 ``entry.py:#``, ``lines #``, ``[pkg_x] line #``).  So a fingerprint does not depend on the run
 order, ``-n``, the cwd, the rootdir, the venv, temp dirs, ports or emulated MACs.
@@ -41,6 +42,7 @@ _PORT = re.compile(r"(?<![\w.])(127(?:\.\d{1,3}){3}|localhost|0\.0\.0\.0|\[::1?\
 _FILE_LINE = re.compile(r"((?:[\w.@+-]+/)*[\w@+-]+(?:\.[\w-]+|-info))(?::\d+)+\b")
 _WORD_LINE = re.compile(r"((?:\.[\w-]+|-info|\]|\bat) |\()line \d+\b|\bline \d+ and\b")
 _LINES = re.compile(r"\blines \d+(?:(?:, | and |-)\d+)*")
+_SIZE = re.compile(r"\((\d{3}), \d+ B\)")  # a fetch's status and size, as wording.fetched says
 _PATH_END = r"(?=[/\s'\"(),:;\]]|$)"
 
 
@@ -113,6 +115,7 @@ class Normaliser:
         text = self._tmp.sub("<tmp>", text)
         text = _PORT.sub(r"\1:<PORT>", text)
         text = normalise_macs(text)
+        text = _SIZE.sub(r"(\1, <SIZE> B)", text)
         text = _LINES.sub("lines #", text)
         text = _FILE_LINE.sub(r"\1:#", text)
         return _WORD_LINE.sub(_line_ref, text)

@@ -15,6 +15,7 @@ import pytest
 from pytest_provd import tree
 from pytest_provd.facts import record_facts, record_note
 from pytest_provd.problems import Problem
+from pytest_provd.report import wording
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, target_run
@@ -75,8 +76,11 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
             found.append(
                 Problem(
                     run.where,
-                    f"{model}: call manager 1 is {got_manager!r}, pushed "
-                    f"{SCCP_CALL_MANAGER!r}\n{state.describe()}",
+                    wording.call_manager_problem(
+                        model, SCCP_CALL_MANAGER, got_manager, state.fetches
+                    )
+                    + "\n"
+                    + wording.details(state.errors, state.firmware_version),
                 )
             )
         return found
@@ -88,12 +92,12 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
         line = state.lines.get(int(number))
         # As the vendor's plugin shows a line (some put the number next to the name).
         if not phone.line_matches(line, pushed):
-            got = (line.username, line.display_name) if line else None
             found.append(
                 Problem(
                     run.where,
-                    f"{model}: line {number} is {got}, pushed "
-                    f"{(pushed['username'], pushed['display_name'])}\n{state.describe()}",
+                    wording.line_problem(model, number, pushed, line, state.fetches)
+                    + "\n"
+                    + wording.details(state.errors, state.firmware_version),
                 )
             )
     return found
@@ -127,6 +131,15 @@ def check_fetched_wellformed(run: TargetRun, model: str) -> list[Problem]:
         booted = boot(run, model)
     except WireSetupError as exc:
         return [Problem(run.where, str(exc))]
+    if not any(fetch.status == 200 for fetch in booted.state.fetches):
+        # Nothing to parse is no pass: a push plugin's phone legitimately fetches no file
+        # (skip), any other phone should have fetched its configuration (fail).
+        if booted.phone.needs_synchronize:
+            raise pytest.skip.Exception(
+                f"{model} takes its settings at synchronize and fetched no file: nothing to check",
+                _use_item_location=True,
+            )
+        return [Problem(run.where, wording.nothing_fetched(model, booted.state.fetches))]
     return fetched_problems(run, booted)
 
 
