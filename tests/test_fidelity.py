@@ -111,6 +111,15 @@ def test_compare_reports_devices_configured_on_one_side_and_failed_sides() -> No
     assert [f.status for f in report.files] == ["only-real"]
     failed = compare("p-1", SideResult("real", error="Traceback: nope"), embedded)
     assert failed.problems == ["real side failed: Traceback: nope"] and not failed.files
+    both = compare(
+        "p-1",
+        SideResult("real", error="Traceback...\nTemplateNotFound: x.tpl"),
+        SideResult("embedded", error="Traceback...\nPluginConfigError: x.tpl missing"),
+    )
+    assert both.faithful and both.notes == [
+        "both sides failed; real: TemplateNotFound: x.tpl; "
+        "embedded: PluginConfigError: x.tpl missing"
+    ]
 
 
 def test_report_text_and_summary() -> None:

@@ -55,6 +55,7 @@ def run_command(targets: list[tree.Target], args: argparse.Namespace) -> int:
                 {
                     "plugin_id": r.plugin_id,
                     "problems": r.problems,
+                    "notes": r.notes,
                     "files": [{**asdict(f), "volatile": sorted(f.volatile)} for f in r.files],
                 }
                 for r in reports

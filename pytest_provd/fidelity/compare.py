@@ -82,6 +82,8 @@ class TargetReport:
     files: list[FileResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Differences that are not files: a side that failed, a device configured on one side."""
+    notes: list[str] = field(default_factory=list)
+    """Agreements worth saying: both sides failed to run the target."""
 
     def count(self, *statuses: str) -> int:
         return sum(1 for f in self.files if f.status in statuses)
@@ -124,9 +126,19 @@ def compare_files(
     return out
 
 
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1] if text.strip() else "?"
+
+
 def compare(plugin_id: str, real: SideResult, embedded: SideResult) -> TargetReport:
     """The report of one target from both sides' results."""
     report = TargetReport(plugin_id)
+    if real.error and embedded.error:
+        report.notes.append(
+            f"both sides failed; real: {_last_line(real.error)}; "
+            f"embedded: {_last_line(embedded.error)}"
+        )
+        return report
     for side in (real, embedded):
         if side.error:
             report.problems.append(f"{side.side} side failed: {side.error}")
@@ -175,6 +187,7 @@ def format_report(report: TargetReport, *, diffs: bool = True) -> str:
         f"{report.count('only-embedded')} only embedded"
     )
     lines = [head]
+    lines += [f"  note: {n}" for n in report.notes]
     lines += [f"  problem: {p}" for p in report.problems]
     for f in report.files:
         if f.status == "volatile":
