@@ -193,6 +193,14 @@ class DhcpItem(pytest.Item):
         return where, 0, self.nodeid + " "
 
 
+def _shown(path: str, dhcp_dir: Path) -> str:
+    """*path* from the tree's root (``dhcp/dhcpd_update/snom.conf``) when it is below it."""
+    try:
+        return Path(path).resolve().relative_to(dhcp_dir.parent.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
 def _names(class_name: str, model: str) -> bool:
     """Whether a class is named for *model* (``CiscoCP-7905G``, ``Snom715``, ``SnomD120``)."""
     pattern = rf"(?<![0-9]){re.escape(model)}(?![0-9A-Za-z])"
@@ -228,7 +236,7 @@ def check_dhcp(
         )
         return [
             Problem(
-                config_file_for(config, vendor, dhcp_dir),
+                _shown(config_file_for(config, vendor, dhcp_dir), dhcp_dir),
                 f"no class gives {phone.vendor} {phone.model} a provisioning URL: none matches "
                 f"what it sends ({sent}) and no MAC-prefix subclass covers {phone.mac[:8]} for it",
                 fix=f"add a class matching {match} with the provisioning URL option",
@@ -237,6 +245,7 @@ def check_dhcp(
     first = answer.matched[0]
     source = first[first.rindex("(") + 1 : -1]
     path, _, line = source.rpartition(":")
+    path = _shown(path, dhcp_dir)
     given = ", ".join(f"{k} = {v}" for k, v in answer.options.items()) or "nothing"
     return [
         Problem(

@@ -1,0 +1,2 @@
+{% extends 'base.tpl' %}
+{% block keys %}{% endblock %}

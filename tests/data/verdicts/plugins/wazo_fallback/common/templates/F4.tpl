@@ -1,0 +1,2 @@
+{% extends 'base.tpl' %}
+{% block extra %}<model>F4</model>{% endblock %}

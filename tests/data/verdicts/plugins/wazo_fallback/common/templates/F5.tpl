@@ -1,0 +1,2 @@
+{% extends 'base.tpl' %}
+{% block extra %}<model>F5</model>{% endblock %}

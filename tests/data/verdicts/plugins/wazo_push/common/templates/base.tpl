@@ -1,0 +1,2 @@
+[general]
+pin: {{ XX_pin|d('0000') }}
