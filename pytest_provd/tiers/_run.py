@@ -264,10 +264,13 @@ def _verify_written(
 ) -> list[Problem]:
     problems: list[Problem] = []
     if not written:
-        if pushes_at_synchronize(run.plugin.obj):
+        obj = run.plugin.obj
+        if pushes_at_synchronize(obj):
             if outcome is not None:
                 outcome.pushed_at_synchronize = True
-        else:
+        elif getattr(obj, "_tpl_helper", None) is not None:
+            # A template plugin that neither wrote a file nor pushes; plugins without
+            # templates (provd's null and zero plugins) configure nothing by design.
             problems.append(Problem(run.where, f"configure wrote no file for {device['model']}"))
     for name, data in written.items():
         served, answers = find_served(run.plugin, name, device)
