@@ -76,7 +76,12 @@ METHODS: list[tuple[str, str, str]] = [
 
 
 def _resolve(module: str, name: str) -> object:
-    return getattr(importlib.import_module(module), name)
+    # As ``from module import name`` does: a submodule not imported yet is imported (the
+    # result must not depend on which test imported it first).
+    parent = importlib.import_module(module)
+    if not hasattr(parent, name) and hasattr(parent, "__path__"):
+        importlib.import_module(f"{module}.{name}")
+    return getattr(parent, name)
 
 
 @pytest.fixture(scope="module", autouse=True)
