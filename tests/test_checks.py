@@ -8,7 +8,7 @@ import pytest
 
 from pytest_provd.checks import CHECKS, iter_items, model_ids, run_check
 from pytest_provd.problems import Problem
-from tests.test_checks_helpers import context, edit, make_family, pkgs_db
+from tests.checks_helpers import context, edit, make_family, pkgs_db
 
 PID = "wazo-acme-2.1.0"
 

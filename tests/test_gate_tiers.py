@@ -14,8 +14,8 @@ from pytest_provd.checks import entry_models, model_ids
 from pytest_provd.suite import target_models
 from pytest_provd.tiers._run import TargetRun
 from pytest_provd.tiers._wire import phone_macs
-from tests.test_checks_helpers import context, edit
-from tests.test_checks_helpers import make_family as make_acme_family
+from tests.checks_helpers import context, edit
+from tests.checks_helpers import make_family as make_acme_family
 from tests.test_tree import make_family
 
 # --- the planner hook ---------------------------------------------------------------------

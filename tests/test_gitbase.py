@@ -10,7 +10,7 @@ import pytest
 from pytest_provd import tree
 from pytest_provd.checks import run_check
 from pytest_provd.tree import gitbase
-from tests.test_checks_helpers import context, edit, make_family
+from tests.checks_helpers import context, edit, make_family
 
 PID = "wazo-acme-2.1.0"
 INFO = "plugins/wazo_acme/v2_1_0/plugin-info"
