@@ -86,8 +86,8 @@ CHECKS: dict[str, Check] = {
         Check("entry", "entry.py compiles and declares MODELS/VERSION statically", run=check_entry),
         Check(
             "models",
-            "each model is in MODELS and plugin-info with the same version, and has "
-            "its per-model template",
+            "each model is in MODELS and plugin-info (a misnamed pair said once), and "
+            "has its per-model template where base.tpl would render otherwise",
             run_model=check_model,
         ),
         Check(

@@ -1,6 +1,7 @@
 """``entry`` and ``models[<MODEL>]``: entry.py compiles, declares its models and versions
-statically, and each model has a capability (and a per-model template where the family uses
-them)."""
+statically, and each model has a capability (a model each file names differently is said
+once) and the per-model template the family has for it, where provd's fallback to
+``base.tpl`` would render something else."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from pytest_provd.capabilities import covers
 from pytest_provd.checks._base import CheckContext, find_line
 from pytest_provd.checks._entry import EntryInfo
 from pytest_provd.checks._facts import (
-    family_conventions,
-    same_version,
     target_facts,
     version_tokens,
 )
@@ -136,7 +135,8 @@ def misnamed_pairs(target: tree_mod.Target) -> dict[str, str]:
 
 
 def check_model(ctx: CheckContext, model: str) -> list[Problem]:
-    """*model* is in MODELS and has a capability with entry.py's version, and vice versa."""
+    """*model* is in MODELS and has a capability, and vice versa (versions are the
+    ``firmware-consistency`` item's); its per-model template where the family needs one."""
     facts = target_facts(ctx.target)
     entry, info = facts.entry, facts.info
     caps = facts.capability_versions()
@@ -170,8 +170,8 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
                 f"model {model!r} in {entry.models_name} has no capability in "
                 f"{ctx.rel(info.path)}, and capability {key!r} "
                 f"({ctx.rel(info.path)}:{info.capability_lines.get(key)}) names {other!r}, "
-                f"which is not in {entry.models_name}: one model under two names, or two "
-                "models each missing from one file",
+                f"which is not in {entry.models_name}{_near(model, [other])} (one model under "
+                "two names, or two models each missing from one file)",
                 _model_line(entry, model),
                 fix=f"use one name in both files ({model!r} or {other!r}), or add the missing "
                 "model to each",
@@ -188,27 +188,8 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
                 f"{model!r} from {entry.models_name}",
             )
         )
-    expected = entry.version_for(model)
-    if (
-        info is not None
-        and expected
-        and family_conventions(ctx.family)["entry-capabilities"].enforced
-    ):
-        for version, key in (item for found in covering.values() for item in found):
-            if any(same_version(version, e) for e in expected):
-                continue
-            problems.append(
-                Problem(
-                    ctx.rel(info.path),
-                    f"capability {key!r} has version {version} but "
-                    f"{ctx.rel(entry.path)}:{_model_line(entry, model)} says "
-                    f"{' or '.join(expected)} for {model!r}",
-                    info.capability_lines.get(key),
-                    section=f"capabilities[{key!r}]",
-                    fix=f"use version {expected[0]} in the capability key, or update "
-                    f"{ctx.rel(entry.path)} line {_model_line(entry, model)}",
-                )
-            )
+    # A capability version differing from entry.py's is firmware-consistency's to say: it
+    # names every place of the version, once for the target, not once per model.
     problems += _model_templates(ctx, model)
     return problems
 
