@@ -151,9 +151,24 @@ def test_missing_model_template_fails_where_base_tpl_renders_otherwise(
         [
             "  plugins/wazo_fallback/common/templates/F2.tpl: wazo-acme-fallback-1.0 leaves this "
             "template out, so provd configures 'F2' with base.tpl instead, which renders "
-            "differently (line 7 of the output: '<key n=\"1\" action=\"directory\"/>' with it, "
+            'differently (line 7 of the output: \'<key n="1" action="directory"/>\' with it, '
             "'' with base.tpl)*"
         ]
+    )
+
+
+def test_capability_version_differing_is_said_once(pytester: pytest.Pytester, tree: Path) -> None:
+    family = copy(tree, "wazo_fallback")
+    edit(family / "v1" / "plugin-info", '"Acme, F4, 1.0"', '"Acme, F4, 0.9"')
+    result = run(pytester, "wazo-acme-fallback-1.0", "-k", "(models and F4) or consistency", "-rA")
+    # One cause: firmware-consistency names every place of the version; models[F4] passes.
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  plugins/wazo_fallback/v1/entry.py:*: VERSION is 1.0 but capability 'Acme, F4, 0.9'*",
+            "PASSED wazo-acme-fallback-1.0::models[[]F4[]]",
+        ],
+        consecutive=False,
     )
 
 
@@ -252,7 +267,7 @@ def test_dhcp_class_written_for_the_model_but_missing_it_is_a_skip(
     result.assert_outcomes(passed=2, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "SKIPPED * class \"RedirectD60\" (*redirect.conf:*) is written for D60 but does not "
+            'SKIPPED * class "RedirectD60" (*redirect.conf:*) is written for D60 but does not '
             "match what the emulated phone sends ('digium_D60_2_0'): which option 60 a real "
             "D60 sends is in doubt*"
         ]
