@@ -250,6 +250,7 @@ def boot(run: TargetRun, model: str) -> Booted:
     )
     probe = make_phone(vendor, booted_model, mac, **identity)  # reads DHCP answers, never boots
     notes = route(run, wire, model, phone, probe)
+    settle(wire, device_id, phone)
     sync_error = None
     try:
         state = phone.boot()
@@ -317,6 +318,30 @@ def route(run: TargetRun, wire: WireRun, model: str, phone: Phone, probe: Phone)
             f"configured phone would, on a DHCP server giving no URL ({judged})"
         ]
     return []
+
+
+def settle(wire: WireRun, device_id: str, phone: Phone) -> None:
+    """Configure again, once provd knows the phone's address, a device it could not
+    configure without one (plugins that need ``device["ip"]``).
+
+    In Wazo provd learns a phone from its DHCP request before a config is assigned to it, and
+    provd does not configure again on an address change alone; the harness assigns the config
+    first, so it leases the phone its address (the one the phone then boots with) first.
+    """
+    from emulators.dhcp import DhcpClient  # lazy: emulators
+
+    reconfigure = getattr(wire.client, "reconfigure", None)
+    found = wire.client.find_device(mac=phone.mac)
+    if reconfigure is None or found is None or found.get("configured") or not phone.dhcp_server:
+        return
+    DhcpClient(
+        phone.dhcp_server,
+        phone.mac,
+        vendor_class=phone.vendor_class(),
+        user_class=phone.user_class(),
+        hostname=phone.model,
+    ).obtain_lease()
+    reconfigure(device_id)
 
 
 def synchronize(wire: WireRun, device_id: str) -> str | None:
