@@ -10,6 +10,7 @@ import pytest
 from pytest_provd.net import is_loopback_url
 
 BACKENDS = ("embedded", "real", "url")
+DIFF_MODES = ("report", "fail")
 
 
 @dataclass
@@ -31,6 +32,9 @@ class ProvdOptions:
     golden_dir: Path = Path("tests/golden")
     update_golden: bool = False
     check_urls: bool = False
+    diff: str | None = None
+    """``--provd-diff``: None, ``report`` or ``fail``."""
+    report_dir: Path | None = None
 
 
 def _get(config: pytest.Config, name: str) -> object:
@@ -113,4 +117,20 @@ def read_options(config: pytest.Config) -> ProvdOptions:
         opts.golden_dir = config.rootpath / opts.golden_dir
     opts.update_golden = bool(_get(config, "update_golden"))
     opts.check_urls = bool(_get(config, "check_urls"))
+    diff = _get(config, "diff")
+    if diff:
+        opts.diff = str(diff).strip().lower()
+        if opts.diff not in DIFF_MODES:
+            raise pytest.UsageError(
+                f"--provd-diff: unknown mode {diff!r}; use --provd-diff (report), "
+                "--provd-diff=report or --provd-diff=fail"
+            )
+        if not opts.base_ref:
+            raise pytest.UsageError("--provd-diff needs --provd-base-ref REF")
+    report_dir = _get(config, "report")
+    if report_dir:
+        path = Path(str(report_dir))
+        opts.report_dir = path if path.is_absolute() else config.invocation_params.dir / path
+        if opts.report_dir.exists() and not opts.report_dir.is_dir():
+            raise pytest.UsageError(f"--provd-report: {opts.report_dir} is not a directory")
     return opts

@@ -23,6 +23,8 @@ from pytest_provd.fixtures.phones import (
 from pytest_provd.fixtures.provd import provd, provd_client, provd_factory, provd_server
 from pytest_provd.options import BACKENDS, read_options
 from pytest_provd.problems import SourceError
+from pytest_provd.report.diffs import DiffSummary
+from pytest_provd.report.html import HtmlReport
 from pytest_provd.report.reporter import ProvdReporter, third_party_warnings_ignored
 from pytest_provd.rootdir import correct_rootdir
 from pytest_provd.session import ProvdSession, session_key
@@ -30,6 +32,8 @@ from pytest_provd.suite import TIERS, iter_collectors
 from pytest_provd.tiers import (
     configure,
     dhcp,
+    diff,
+    evidence,
     firmware,
     golden,
     hostile,
@@ -50,7 +54,7 @@ FIXTURES = (
     make_phone,
 )
 
-TIER_PLUGINS = (static, load, hostile, firmware, configure, provision, golden, dhcp)
+TIER_PLUGINS = (static, load, hostile, firmware, configure, provision, golden, diff, dhcp)
 """The tier modules, registered as plugins; their items come in this order."""
 
 
@@ -141,6 +145,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ini_type="bool",
     )
     add(
+        "diff",
+        "with --provd-base-ref: per model of each changed target, which generated files the "
+        "change adds, removes or changes, with unified diffs (<model>::diff items); 'report' "
+        "(the default) only reports, 'fail' fails on any change",
+        nargs="?",
+        const="report",
+        default=None,
+        metavar="report|fail",
+    )
+    add(
+        "report",
+        "write a static HTML report of the run (target x model matrix, problems, fetches, "
+        "firmware, rendered files, diffs) into DIR at the end of the session",
+        metavar="DIR",
+    )
+    add(
         "check-urls",
         "download each pkgs.db URL (bounded, time-limited) and compare size and sha1",
         action="store_true",
@@ -166,6 +186,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except SourceError as exc:
         raise pytest.UsageError(f"--provd-baseline: {exc}") from exc
     config.pluginmanager.register(reporter, "provd-reporter")
+    if not config.pluginmanager.is_registered(evidence):
+        config.pluginmanager.register(evidence, "provd-evidence")
+    options = session.options
+    if options.diff is not None:
+        targets = [t.plugin_id for t in session.targets]
+        summary = DiffSummary(str(options.base_ref), targets)
+        config.pluginmanager.register(summary, "provd-diff-summary")
+    if options.report_dir is not None:
+        config.pluginmanager.register(HtmlReport(session, options.report_dir), "provd-html")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
