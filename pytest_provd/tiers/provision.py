@@ -2,7 +2,9 @@
 ``--provd-backend`` and gets the two lines pushed over REST; SCCP phones the call manager;
 phones of a push plugin once provd synchronized them; a phone the tree's dhcpd configuration
 does not reach boots as a redirected one, and the item's report says so) and
-``fetched-wellformed`` (every file the phone fetched parses strictly)."""
+``fetched-wellformed`` (every file the phone fetched parses strictly; a phone that fetched no
+file fails it, or skips it when it is a push plugin's phone, which takes its settings at
+synchronize)."""
 
 from __future__ import annotations
 
