@@ -185,7 +185,8 @@ def cap(text: str, limit: int, what: str) -> str:
         return text
     cut = text.rfind("\n", 0, limit) + 1 or limit
     rest = text[cut:]
-    return text[:cut] + f"[… {what} cut: {rest.count(chr(10)) + 1} more line(s), {len(rest)} B]\n"
+    lines = rest.count("\n") + (0 if rest.endswith("\n") else 1)
+    return text[:cut] + f"[… {what} cut: {lines} more line(s), {len(rest.encode())} B]\n"
 
 
 def first_changed_line(old: str, new: str) -> int:

@@ -41,7 +41,7 @@ class DiffSummary:
         seen += sorted(set(self.diffs) - set(seen))
         for target in seen:
             models = self.diffs.get(target, {})
-            changed_models = sum(1 for d in models.values() if d.changes)
+            changed_models = sum(1 for d in models.values() if d.count(CHANGED))
             line = (
                 f"{target}: {len(models)} models, "
                 f"{sum(d.count(CHANGED) for d in models.values())} files changed in "

@@ -203,14 +203,15 @@ def check_diff(
     results(session)[(target.plugin_id, model)] = bounded(diff, MAX_MODEL_DIFF_CHARS)
     if session.options.diff != "fail":
         return []
+    notes = "".join(f"\n({note})" for note in diff.notes)
     return [
         Problem(
             f"{target.plugin_id}/var/tftpboot/{change.name}",
-            f"{model}: {change.name} {change.status} since {ref} (--provd-diff=fail)\n"
+            f"{model}: {change.name} {change.status} since {ref} (--provd-diff=fail){notes}\n"
             f"{change.diff}",
             change.line,
-            fix=f"this change must not change what phones get; if it should, run without "
-            f"--provd-diff=fail and review the diff ({'; '.join(diff.notes) or 'see above'})",
+            fix="a change under --provd-diff=fail must not change what phones get; if this "
+            "one should, review the diff and run without =fail",
         )
         for change in diff.changes
     ]
