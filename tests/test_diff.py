@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lxml import html
 
 from pytest_provd.diffing import ModelDiff, bounded, cap, compare_renders, first_changed_line
 
@@ -128,7 +129,7 @@ def test_one_template_line_shows_that_model_file_and_line_only(
     pytester: pytest.Pytester, repo: Path
 ) -> None:
     commit(repo, SPA508G_TPL, "<!-- SPA508G: 8 line keys -->", "<!-- SPA508G: 9 line keys -->")
-    result = run(pytester, "--provd-diff", "-m", "provd_diff", "-rA")
+    result = run(pytester, "--provd-diff", "-m", "provd_diff", "-rA", "--provd-report", "report")
     # Only the changed target has diff items; the item passes: the diff is information.
     result.assert_outcomes(passed=3)
     out = result.stdout.str()
@@ -147,6 +148,14 @@ def test_one_template_line_shows_that_model_file_and_line_only(
             "wazo-cisco-spa-7.5.5: 3 models, 1 files changed in 1 models, 0 added, 0 removed",
         ]
     )
+    # The report shows the same diff, line by line, and frames the changed model alone.
+    index = html.parse(str(repo / "report" / "index.html")).getroot()
+    assert index.xpath("//a[contains(@class, 'changed')]/@data-model") == ["SPA508G"]
+    page = html.parse(str(repo / "report" / "targets" / "wazo-cisco-spa-7.5.5.html")).getroot()
+    (shown,) = page.xpath('//section[@id="m-SPA508G"]//details[@open]')
+    assert shown.xpath("string(summary/code)") == "{MAC}.xml"
+    lines = shown.xpath("string(pre)").splitlines()
+    assert [line for line in lines if re.match(r"^[-+]\s+<", line)] == changed
 
 
 def test_a_python_only_reformat_changes_no_file(pytester: pytest.Pytester, repo: Path) -> None:

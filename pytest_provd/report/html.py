@@ -42,19 +42,22 @@ class HtmlReport:
         self.written: Path | None = None
         self.write_seconds = 0.0
         self.error: str | None = None
+        # Under xdist the controller writes the pages; a worker keeps nothing.
+        self.active = not hasattr(session.config, "workerinput")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep what a generated item's report carries."""
-        self.records.add(report)
+        if self.active:
+            self.records.add(report)
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self) -> None:
         """Write the pages (on the controller only under xdist)."""
-        if hasattr(session.config, "workerinput"):
+        if not self.active:
             return
         began = time.perf_counter()
         try:
-            self.written = write_report(self.directory, self.data(session.config))
+            self.written = write_report(self.directory, self.data(self.session.config))
         except OSError as exc:
             self.error = f"{exc.filename or self.directory}: {exc.strerror or exc}"
         self.write_seconds = time.perf_counter() - began
