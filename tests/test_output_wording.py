@@ -93,3 +93,45 @@ def test_a_missing_line_reads_in_plain_words_on_the_wire(
             "it fetched: *(200, * B)*",
         ]
     )
+
+
+@dataclass
+class _State:
+    fetches: list[Fetch]
+
+
+@dataclass
+class _Phone:
+    needs_synchronize: bool
+
+
+@dataclass
+class _Booted:
+    state: _State
+    phone: _Phone
+
+
+class _Run:
+    where = Path("plugins/wazo_x/v1")
+
+    def load(self) -> list[object]:
+        return []
+
+
+@pytest.mark.parametrize("push", [False, True])
+def test_fetched_wellformed_with_nothing_fetched_is_no_pass(
+    monkeypatch: pytest.MonkeyPatch, push: bool
+) -> None:
+    from pytest_provd.tiers import provision
+
+    booted = _Booted(_State([Fetch("tftp", "x.cfg", 404, 0)]), _Phone(push))
+    monkeypatch.setattr(provision, "boot", lambda run, model: booted)
+    if push:
+        with pytest.raises(pytest.skip.Exception, match="synchronize and fetched no file"):
+            provision.check_fetched_wellformed(_Run(), "T1")  # type: ignore[arg-type]
+        return
+    (problem,) = provision.check_fetched_wellformed(_Run(), "T1")  # type: ignore[arg-type]
+    assert problem.message == (
+        "T1: the phone fetched no file successfully, so none could be checked; "
+        "it fetched: x.cfg (404)"
+    )
