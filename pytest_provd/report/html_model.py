@@ -157,8 +157,10 @@ class Cell:
         return next((getattr(i, name) for i in self.items if getattr(i, name)), None)
 
     def title(self) -> str:
-        """The tooltip: each item's verdict."""
-        return "; ".join(f"{i.check}: {i.verdict}" for i in self.items)
+        """The tooltip: how many items passed, and the verdict of each other item."""
+        passed = sum(1 for i in self.items if i.verdict == "passed")
+        others = [f"{i.check}: {i.verdict}" for i in self.items if i.verdict != "passed"]
+        return "; ".join([f"{passed} passed", *others] if passed else others)
 
 
 @dataclass
