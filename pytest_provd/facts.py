@@ -40,6 +40,11 @@ def record_note(text: str) -> None:
         item.user_properties.append((NOTE_KEY, text))
 
 
+def current_item() -> pytest.Item | None:
+    """The generated item running now (None outside one)."""
+    return _current_item.get()
+
+
 @contextmanager
 def recording(item: pytest.Item) -> Iterator[None]:
     """Within the block, :func:`record_facts` records for *item*."""

@@ -38,6 +38,7 @@ from pytest_provd.tiers import (
     golden,
     hostile,
     load,
+    matrix,
     provision,
     static,
 )
@@ -54,7 +55,7 @@ FIXTURES = (
     make_phone,
 )
 
-TIER_PLUGINS = (static, load, hostile, firmware, configure, provision, golden, diff, dhcp)
+TIER_PLUGINS = (static, load, hostile, firmware, configure, matrix, provision, golden, diff, dhcp)
 """The tier modules, registered as plugins; their items come in this order."""
 
 

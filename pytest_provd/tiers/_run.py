@@ -8,15 +8,18 @@ in the run's :class:`~pytest_provd.session.ProvdSession` stash and closed with i
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_provd import tree
+from pytest_provd import branches, tree
 from pytest_provd.capabilities import covers, split_capability_key
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from pytest_provd.provd.plugins.manager import PluginManager
 
 _XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
+_RACY_NS = 1_000_000_000
 
 
 @dataclass
@@ -40,6 +44,7 @@ class ModelOutcome:
     problems: list[Problem] = field(default_factory=list)
     served: dict[str, Served] = field(default_factory=dict)  # how each file reaches the phone
     pushed_at_synchronize: bool = False  # wrote nothing: the plugin pushes at synchronize
+    hits: set[branches.Hit] = field(default_factory=set)  # template branches rendered
 
     def http_base(self) -> str | None:
         """The HTTP directory the plugin serves this model's files from (``/Grandstream/``),
@@ -58,6 +63,10 @@ class TargetRun:
         self._loaded: Any = None
         self._load_problems: list[Problem] | None = None
         self._models: dict[str, ModelOutcome] = {}
+        self.instrumented = False  # whether its templates record the branches they take
+        self.memo: dict[str, Any] = {}  # what the tiers work out once per target
+        self._files: dict[str, tuple[tuple[int, int, int], int, bytes]] = {}
+        self._branches: dict[str, tuple[str | None, list[branches.Branch]]] = {}
 
     @property
     def where(self) -> Path:
@@ -86,8 +95,45 @@ class TargetRun:
                 problem_of(exc, self.target, plugins_dir / self.target.plugin_id)
             ]
             return self._load_problems
+        env = branches.environment_of(self._loaded.obj)
+        self.instrumented = env is not None and branches.instrument(env)
         self._load_problems = []
         return self._load_problems
+
+    def template_branches(self, name: str) -> tuple[str | None, list[branches.Branch]]:
+        """The file template *name* is read from and its branches (once per template)."""
+        if name not in self._branches:
+            env = branches.environment_of(self.plugin.obj)
+            found = branches.template_branches(env, name) if env is not None else (None, [])
+            self._branches[name] = found
+        return self._branches[name]
+
+    def snapshot(self, root: Path) -> dict[str, bytes]:
+        """Every regular file under *root* (``{relative posix path: bytes}``), as
+        :func:`~pytest_provd.provd.plugins.survey.snapshot_files` gives it, reading again only
+        the files changed since they were read (firmware and static files are read once)."""
+        found: dict[str, bytes] = {}
+        now = time.time_ns()
+        for top, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in files:
+                path = os.path.join(top, name)
+                try:
+                    info = os.lstat(path)
+                except OSError:
+                    continue
+                if not S_ISREG(info.st_mode):  # symlinks and special files are not served
+                    continue
+                key = (info.st_mtime_ns, info.st_size, info.st_ino)
+                cached = self._files.get(path)
+                # A file changed within a second of being read may have changed again with
+                # the same stamp (timestamps are coarse): read it again, as git does.
+                if cached is None or cached[0] != key or cached[1] - key[0] < _RACY_NS:
+                    with open(path, "rb") as handle:
+                        cached = self._files[path] = (key, now, handle.read())
+                found[Path(path).relative_to(root).as_posix()] = cached[2]
+        # In path order, as sorted(root.rglob("*")) lists them.
+        return dict(sorted(found.items(), key=lambda item: item[0].split("/")))
 
     @property
     def plugin(self) -> Any:
@@ -232,22 +278,25 @@ def configure_and_fetch(
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """Configure *device*; the files written and, with *verify*, whether they are served.
 
-    With *outcome*, how each file was served and whether the plugin pushes its settings at
-    synchronize instead of writing files are kept in it.
+    With *outcome*, how each file was served, whether the plugin pushes its settings at
+    synchronize instead of writing files, and the template branches it rendered are kept in it.
     """
     # Kept lazy: the server stack is not needed to start pytest.
     from pytest_provd.provd.plugins.manager import PluginError
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
-    from pytest_provd.provd.plugins.survey import snapshot_files
 
     plugin = run.plugin
     tftpboot = plugin.path / "var" / "tftpboot"
-    before = snapshot_files(tftpboot)
-    try:
-        plugin.configure(device, raw_config or sample_raw_config())
-    except PluginError as exc:
-        return {}, [problem_of(exc, run.target, plugin.path)]
-    after = snapshot_files(tftpboot)
+    before = run.snapshot(tftpboot)
+    with branches.collecting() as hits:
+        try:
+            plugin.configure(device, raw_config or sample_raw_config())
+        except PluginError as exc:
+            return {}, [problem_of(exc, run.target, plugin.path)]
+        finally:
+            if outcome is not None:
+                outcome.hits = hits
+    after = run.snapshot(tftpboot)
     written = {n: data for n, data in after.items() if before.get(n) != data}
     problems: list[Problem] = []
     if verify:
