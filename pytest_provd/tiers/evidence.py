@@ -25,6 +25,8 @@ from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import FamilyItem, ModelCollector, ProvdItem
 from pytest_provd.tiers._run import target_run
 from pytest_provd.tiers._wire import _WIRES, WireRun, older_version
+from pytest_provd.tiers.dhcp import MARKER as DHCP_MARKER
+from pytest_provd.tiers.dhcp import DhcpItem
 
 _VENDORS = pytest.StashKey[dict[str, str]]()
 
@@ -53,6 +55,14 @@ def identity(item: pytest.Item) -> list[tuple[str, str]]:
             (payload.TIER_KEY, item.tier),
             (payload.CHECK_KEY, item.name),
         ]
+    if isinstance(item, DhcpItem):  # dhcp::<emulated vendor>::<model>
+        vendor = item.parent.name if item.parent is not None else ""
+        return [
+            (payload.MODEL_KEY, item.name),
+            (payload.VENDOR_KEY, vendor),
+            (payload.TIER_KEY, DHCP_MARKER),
+            (payload.CHECK_KEY, "dhcp"),
+        ]
     if not isinstance(item, ProvdItem) or item.target is None:
         return []
     props = [(payload.TARGET_KEY, item.target.plugin_id)]
@@ -77,7 +87,7 @@ def pytest_runtest_makereport(
     """Fingerprints of a failure's problems (item properties, so on the JUnit testcase);
     with ``--provd-report``, the evidence on the call report."""
     outcome = yield
-    if call.when != "call" or not isinstance(item, ProvdItem):
+    if call.when != "call" or not isinstance(item, ProvdItem | DhcpItem):
         return
     report: pytest.TestReport = outcome.get_result()
     session = item.config.stash.get(session_key, None)
@@ -88,7 +98,9 @@ def pytest_runtest_makereport(
         return
     if entries:
         report.user_properties.append((payload.PROBLEMS_KEY, entries[: payload.MAX_PROBLEMS]))
-    if item.target is None or not isinstance(item.parent, ModelCollector):
+    if not isinstance(item, ProvdItem) or item.target is None:
+        return
+    if not isinstance(item.parent, ModelCollector):
         return
     model = item.parent.name
     if item.name == "configure":
@@ -102,7 +114,7 @@ def pytest_runtest_makereport(
 
 
 def _problems(
-    item: ProvdItem, call: pytest.CallInfo[None], report: pytest.TestReport
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
 ) -> list[dict[str, Any]]:
     excinfo = call.excinfo
     if excinfo is None or excinfo.errisinstance((pytest.skip.Exception, pytest.xfail.Exception)):
