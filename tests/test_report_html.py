@@ -20,6 +20,7 @@ from pytest_provd.report import payload
 from pytest_provd.report.html import write_report
 from pytest_provd.report.html_model import Records, build_pages, slug
 from pytest_provd.suite import target_models
+from tests.test_tree import make_family
 
 pytest_plugins = ["pytester"]
 
@@ -264,3 +265,34 @@ def test_report_under_xdist_shows_every_target_and_model_and_links_failures(
         and c.xpath("failure")
     ]
     assert d785
+
+
+def test_junit_properties_of_static_and_family_items(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process: the static tier starts no server, and properties are set at collection."""
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    make_family(pytester.path / "plugins")
+    make_family(pytester.path / "plugins", "broken_phone", build_py="@target(\n")
+    result = pytester.runpytest(
+        "--provd-plugin", "all", "-m", "provd_static", "--junitxml", "junit.xml",
+        "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    cases = {
+        f"{c.get('classname')}::{c.get('name')}": {
+            p.get("name"): p.get("value") for p in c.xpath("properties/property")
+        }
+        for c in etree.parse(str(pytester.path / "junit.xml")).xpath("//testcase")
+    }
+    build = next(props for name, props in cases.items() if name.endswith("::build"))
+    assert build == {
+        "provd_target": build["provd_target"],
+        "provd_vendor": "Acme",
+        "provd_tier": "provd_static",
+        "provd_check": "build",
+    }
+    broken = next(props for name, props in cases.items() if "broken_phone" in name)
+    assert broken["provd_family"] == "broken_phone"
+    assert broken["provd_check"] == "build.py"
+    assert len(broken["provd_fingerprint"]) == 16
