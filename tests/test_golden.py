@@ -158,6 +158,7 @@ def test_report_sits_below_the_suite_and_the_tiers() -> None:
 
     above = ("pytest_provd.suite", "pytest_provd.tiers", "pytest_provd.plugin")
     report = [m for m in MODULES if m.startswith("pytest_provd.report")]
-    assert len(report) == 4
+    # The package is there (a rename would otherwise make this test pass vacuously).
+    assert "pytest_provd.report.reporter" in report and "pytest_provd.report.golden" in report
     wrong = {m: sorted(t for t in imports_of(m) if t.startswith(above)) for m in report}
     assert not {m: t for m, t in wrong.items() if t}
