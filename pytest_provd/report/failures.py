@@ -79,7 +79,8 @@ def summary(problems: list[Problem]) -> str:
 def failure_repr(nodeid: str, problems: list[Problem]) -> ExceptionChainRepr:
     """``<node id>: N problem(s)`` then one problem a line; the first one is the crash."""
     lines = [f"{nodeid}: {len(problems)} problem(s)"]
-    lines += [f"  {p}" for p in problems]
+    # One physical line an entry: pytest < 8 prints only the first line of a multi-line one.
+    lines += [line for p in problems for line in f"  {p}".split("\n")]
     first = problems[0] if problems else Problem("", "no problem reported")
     entry = ReprEntry(lines, None, None, None, "value")
     crash = ReprFileLocation(str(first.path), first.line or 0, summary(problems))

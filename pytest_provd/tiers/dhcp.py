@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest._code.code import TerminalRepr
 
 from pytest_provd import tree
 from pytest_provd.facts import recording
 from pytest_provd.problems import Problem, ProvdCheckFailed
+from pytest_provd.report.failures import failure_repr
 from pytest_provd.session import session_key
 from pytest_provd.suite import target_models
 
@@ -179,12 +181,14 @@ class DhcpItem(pytest.Item):
         if problems:
             raise ProvdCheckFailed(problems)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        """Problems one per line, as the generated suite's items say them."""
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        """Problems one per line, as the generated suite's items say them (the first one in
+        short summaries, with any pytest)."""
         if isinstance(excinfo.value, ProvdCheckFailed):
-            lines = [f"{self.nodeid}: {len(excinfo.value.problems)} problem(s)"]
-            return "\n".join(lines + [f"  {p}" for p in excinfo.value.problems])
-        return str(super().repr_failure(excinfo, style=style))
+            return failure_repr(self.nodeid, excinfo.value.problems)
+        return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Point at the tree's dhcp directory."""
