@@ -350,7 +350,8 @@ def model_matrix(shape: ModelShape) -> list[MatrixConfig]:
 
     The first takes every variant that adds something (its branches nest: a backup proxy
     over TLS), with the most lines and function keys and the first locale and timezone;
-    the other variants are spread over as few configs as the longest axis needs.
+    every other variant, and each of those that add again, is spread over as few configs as
+    the longest axis needs.
     """
     found = axes(shape)
     first: list[Variant] = []
@@ -360,7 +361,8 @@ def model_matrix(shape: ModelShape) -> list[MatrixConfig]:
             variants[:1] if axis in ("locale", "tz") else []
         )
         first += rich[-1:]  # the richest: the most lines, as many keys as the model has
-        rest[axis] = [v for v in variants if v not in rich[-1:]]
+        # Variants that add are spread too: a backup proxy over UDP, not only over TLS.
+        rest[axis] = variants[1:] if axis in ("locale", "tz") else list(variants)
     rows: list[list[Variant]] = [first]
     rows += [[] for _ in range(max(len(v) for v in rest.values()))]
     # Longest axes first, each starting at the least loaded config: balanced and stable.

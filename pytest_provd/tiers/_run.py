@@ -114,6 +114,7 @@ class TargetRun:
         the files changed since they were read (firmware and static files are read once)."""
         found: dict[str, bytes] = {}
         now = time.time_ns()
+        skip = len(os.path.join(root, ""))
         for top, dirs, files in os.walk(root):
             dirs.sort()
             for name in files:
@@ -131,7 +132,7 @@ class TargetRun:
                 if cached is None or cached[0] != key or cached[1] - key[0] < _RACY_NS:
                     with open(path, "rb") as handle:
                         cached = self._files[path] = (key, now, handle.read())
-                found[Path(path).relative_to(root).as_posix()] = cached[2]
+                found[path[skip:].replace(os.sep, "/")] = cached[2]
         # In path order, as sorted(root.rglob("*")) lists them.
         return dict(sorted(found.items(), key=lambda item: item[0].split("/")))
 

@@ -12,7 +12,8 @@ again under each of its variants alone, and named by the first that reproduces i
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -38,6 +39,38 @@ from pytest_provd.tiers._run import xml_problems as xml_problems_of
 
 _Key = tuple[str, int | None, str]
 _MAX_LABELS = 3
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A problem of one configuration; *data* is the generated file an XML problem is in
+    (traced to its template line when reported)."""
+
+    problem: Problem
+    data: bytes | None = None
+
+    @property
+    def key(self) -> _Key:
+        """What makes two problems the same defect: the place, else the message (of an XML
+        problem: the file and the parser's message, whatever the line it is at)."""
+        problem = self.problem
+        if self.data is not None:
+            return (str(problem.path), None, _DIGITS.sub("#", problem.message))
+        if problem.line is not None:
+            return (str(problem.path), problem.line, "")
+        return (str(problem.path), None, problem.message)
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """How one model's configurations are judged (worked out once per item)."""
+
+    run: TargetRun
+    model: str
+    default: ModelOutcome
+    room: int  # lines the model has room for
+    sip: bool
 
 
 def check_matrix(run: TargetRun, model: str) -> list[Problem]:
@@ -46,23 +79,28 @@ def check_matrix(run: TargetRun, model: str) -> list[Problem]:
     if problems:
         return problems
     default = run.configure(model)
-    known = {_key(p) for p in judge(run, model, default, line_usernames(sample_raw_config()))}
+    room = run.capability(model).get("lines", 2)
+    judge = _Judge(run, model, default, room if isinstance(room, int) else 2, _sip(run, model))
+    known = {f.key for f in judged(judge, default, line_usernames(sample_raw_config()))}
     configs = model_matrix(model_shape(run, model))
     hits = set(default.hits)
-    found: dict[_Key, tuple[Problem, list[str]]] = {}
+    found: dict[_Key, tuple[Found, list[str]]] = {}
     for config in configs:
-        outcome = configure_with(run, default, config.raw_config)
+        outcome, results = configure_judged(judge, config)
         hits |= outcome.hits
-        for problem in judge(run, model, outcome, line_usernames(config.raw_config)):
-            key = _key(problem)
-            if key in known:
+        for result in results:
+            if result.key in known:
                 continue
-            label = shrink(run, model, default, config, key)
-            labels = found.setdefault(key, (problem, []))[1]
+            label = shrink(judge, config, result.key)
+            labels = found.setdefault(result.key, (result, []))[1]
             if label not in labels:
                 labels.append(label)
     _report(run, model, configs, hits)
-    return [_labelled(problem, labels) for problem, labels in found.values()]
+    return [_labelled(run, result, labels) for result, labels in found.values()]
+
+
+def _sip(run: TargetRun, model: str) -> bool:
+    return run.protocol(model) == "sip"
 
 
 def model_shape(run: TargetRun, model: str) -> ModelShape:
@@ -104,60 +142,79 @@ def configure_with(run: TargetRun, default: ModelOutcome, raw: dict[str, Any]) -
     return outcome
 
 
-def judge(run: TargetRun, model: str, outcome: ModelOutcome, users: list[str]) -> list[Problem]:
-    """What is wrong with one configuration of *model*: the plugin's errors, files not served
-    as written, XML that does not parse (at its template line), pushed users missing."""
-    # Kept lazy: the source map reads the checks' template readers (jinja2).
-    from pytest_provd.sourcemap import at_template
+def configure_judged(judge: _Judge, config: MatrixConfig) -> tuple[ModelOutcome, list[Found]]:
+    """*config* configured and judged.  Its renders are recorded (to trace a broken line to
+    its template) only when a file came out broken: the configure is then run again."""
+    # Kept lazy: the server stack is only needed once a plugin is configured.
+    from pytest_provd.provd.plugins import renders
 
-    found = list(outcome.problems)
+    with renders.paused():
+        outcome = configure_with(judge.run, judge.default, config.raw_config)
+    if any(xml_problems_of(name, data) for name, data in outcome.files.items()):
+        outcome = configure_with(judge.run, judge.default, config.raw_config)
+    return outcome, judged(judge, outcome, line_usernames(config.raw_config))
+
+
+def judged(judge: _Judge, outcome: ModelOutcome, users: list[str]) -> list[Found]:
+    """What is wrong with one configuration: the plugin's errors, files not served as
+    written, XML that does not parse, pushed users missing from the files."""
+    found = [Found(p) for p in outcome.problems]
     for name, data in sorted(outcome.files.items()):
-        shown = f"{run.target.plugin_id}/var/tftpboot/{name}"
-        found += [at_template(run.target, p, data) for p in xml_problems_of(shown, data)]
-    if outcome.files and run.protocol(model) == "sip":
+        shown = f"{judge.run.target.plugin_id}/var/tftpboot/{name}"
+        found += [Found(p, data) for p in xml_problems_of(shown, data)]
+    if outcome.files and judge.sip:
         text = b"\n".join(outcome.files.values())
-        room = run.capability(model).get("lines", len(users))
         # A phone has room for as many lines as its capability says; more are not written.
-        for user in users[: max(1, room if isinstance(room, int) else len(users))]:
-            if user.encode() not in text:
-                found.append(
-                    Problem(
-                        run.where,
-                        f"SIP user {user} pushed for {model} appears in none of the generated "
-                        f"files ({', '.join(sorted(outcome.files))})",
-                        fix="check the template's sip_lines loop",
-                    )
-                )
+        pushed = users[: max(1, judge.room)]
+        missing = [n for n, user in enumerate(pushed, 1) if user.encode() not in text]
+        if missing:
+            names = ", ".join(pushed[n - 1] for n in missing)
+            message = (
+                f"SIP user(s) {names} (line(s) {_ranges(missing)} of the {len(pushed)} pushed, "
+                f"within the {judge.room} lines of the capability) of {judge.model} appear in "
+                f"none of the generated files ({', '.join(sorted(outcome.files))})"
+            )
+            found.append(Found(Problem(judge.run.where, message, fix=_USERS_FIX)))
     return found
 
 
-def shrink(
-    run: TargetRun, model: str, default: ModelOutcome, config: MatrixConfig, key: _Key
-) -> str:
+def _ranges(numbers: list[int]) -> str:
+    """``1, 13-16`` for [1, 13, 14, 15, 16]."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and spans[-1][1] == n - 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+_USERS_FIX = "check the template's sip_lines loop and the lines the plugin gives the model"
+
+
+def shrink(judge: _Judge, config: MatrixConfig, key: _Key) -> str:
     """The label of the first variant of *config* that alone gives the problem *key* (the
     one found for another model first), else *config*'s own label."""
     if len(config.variants) == 1:
         return config.label
-    memo: dict[tuple[str, _Key], str] = run.memo.setdefault("shrunk", {})
+    memo: dict[tuple[str, _Key], str] = judge.run.memo.setdefault("shrunk", {})
     known = memo.get((config.label, key))
-    order = sorted(config.variants, key=lambda v: v.label != known)
-    for variant in order:
-        alone = single(variant)
-        outcome = configure_with(run, default, alone.raw_config)
-        if key in {_key(p) for p in judge(run, model, outcome, line_usernames(alone.raw_config))}:
+    for variant in sorted(config.variants, key=lambda v: v.label != known):
+        _, results = configure_judged(judge, single(variant))
+        if key in {r.key for r in results}:
             memo[(config.label, key)] = variant.label
             return variant.label
     return config.label
 
 
-def _key(problem: Problem) -> _Key:
-    """What makes two problems the same defect: the place, else the message."""
-    if problem.line is not None:
-        return (str(problem.path), problem.line, "")
-    return (str(problem.path), None, problem.message)
+def _labelled(run: TargetRun, result: Found, labels: list[str]) -> Problem:
+    """The problem at its template line, named by the configs it appears under."""
+    problem = result.problem
+    if result.data is not None:
+        # Kept lazy: the source map reads the checks' template readers (jinja2).
+        from pytest_provd.sourcemap import at_template
 
-
-def _labelled(problem: Problem, labels: list[str]) -> Problem:
+        problem = at_template(run.target, problem, result.data)
     more = labels[1 : 1 + _MAX_LABELS]
     also = f" (also under {', '.join(more)}" if more else ""
     if len(labels) > 1 + _MAX_LABELS:

@@ -23,6 +23,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ _MARK, _END = "\ue000", "\ue001"  # private-use characters: no filter changes th
 _MARKER = re.compile(f"{_MARK}(\\d+):(\\d+):([01]){_END}")
 _LOCK = threading.Lock()
 _RENDERS: OrderedDict[str, Render] = OrderedDict()
+_PAUSED: list[bool] = []  # process-wide: plugins render in a thread of their own
 _PLUGIN_DIRS: weakref.WeakKeyDictionary[jinja2.Environment, Path] = weakref.WeakKeyDictionary()
 
 
@@ -114,13 +116,7 @@ class Render:
         name = self.template.name
         if name is None:
             return None
-        shadow = self.template.environment.overlay(cache_size=50)
-        shadow.code_generator_class = _MarkingCodeGenerator
-        shadow.template_class = jinja2.Template
-        # Compiled code from a bytecode cache would be the unmarked one.
-        shadow.bytecode_cache = None
-        sources: list[tuple[str, str]] = []
-        _SOURCES[shadow] = sources
+        shadow, sources = _shadow(self.template.environment)
         try:
             template = shadow.get_template(name, globals=dict(self.template.globals))
             marked = template.render(*self.args, **self.kwargs)
@@ -133,6 +129,22 @@ class Render:
 _SOURCES: weakref.WeakKeyDictionary[jinja2.Environment, list[tuple[str, str]]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _shadow(env: jinja2.Environment) -> tuple[jinja2.Environment, list[tuple[str, str]]]:
+    """The marking overlay of *env* and its sources (made once: compiling marked templates
+    costs far more than rendering them)."""
+    shadow: jinja2.Environment | None = getattr(env, "_provd_marking_shadow", None)
+    if shadow is None or shadow not in _SOURCES:
+        shadow = env.overlay(cache_size=50)
+        shadow.code_generator_class = _MarkingCodeGenerator
+        shadow.template_class = jinja2.Template
+        # Compiled code from a bytecode cache would be the unmarked one.
+        shadow.bytecode_cache = None
+        _SOURCES[shadow] = []
+        # Kept on the environment itself: both go together when the plugin is unloaded.
+        env._provd_marking_shadow = shadow  # type: ignore[attr-defined]
+    return shadow, _SOURCES[shadow]
 
 
 class _MarkingCodeGenerator(CodeGenerator):
@@ -209,6 +221,8 @@ class _RecordingTemplate(jinja2.Template):
 
 
 def _record(template: jinja2.Template, args: Any, kwargs: dict[str, Any], text: str) -> None:
+    if _PAUSED:
+        return
     try:
         # The plugin may change its raw config after rendering: keep what was rendered.
         args, kwargs = copy.deepcopy((args, kwargs))
@@ -268,6 +282,19 @@ def find(data: bytes) -> Render | None:
             if found is not None:
                 return found
     return None
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Within the block, renders are not recorded (copying what a render was given costs a
+    third of it: many renders nothing will be traced back from run this way)."""
+    with _LOCK:
+        _PAUSED.append(True)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _PAUSED.pop()
 
 
 def forget() -> None:
