@@ -30,10 +30,6 @@ from typing import Any
 
 from jinja2 import nodes
 
-from pytest_provd.provd.domain.errors import RawConfigError
-from pytest_provd.provd.domain.rawschema import validate_raw_config
-from pytest_provd.provd.plugins.rawconfig import sample_raw_config
-
 Raw = dict[str, Any]
 
 LOCALES = ("de_DE", "en_US", "es_ES", "fr_CA", "fr_FR", "it_IT", "nl_NL")
@@ -60,6 +56,14 @@ _EXTENS = (
     "exten_pickup_call",
     "exten_voicemail",
 )
+
+
+def sample_raw_config() -> Raw:
+    """The sample config (the ``configure`` items' default)."""
+    # Kept lazy: importing this module (at pytest start) must not import the provd package.
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config as sample
+
+    return sample()
 
 
 @dataclass(frozen=True)
@@ -440,6 +444,9 @@ def valid_literal(axis: str, value: str) -> bool:
         except (ValueError, zoneinfo.ZoneInfoNotFoundError):
             return False
         return True
+    from pytest_provd.provd.domain.errors import RawConfigError  # lazy: see sample_raw_config
+    from pytest_provd.provd.domain.rawschema import validate_raw_config
+
     parameter = {"srtp": "sip_srtp_mode", "dtmf": "sip_dtmf_mode"}.get(axis, axis)
     try:
         validate_raw_config({parameter: value})

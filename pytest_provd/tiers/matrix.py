@@ -24,13 +24,14 @@ from pytest_provd.facts import current_item
 from pytest_provd.matrix import (
     MatrixConfig,
     ModelShape,
+    build,
     line_usernames,
     model_matrix,
+    sample_raw_config,
     single,
     template_values,
 )
 from pytest_provd.problems import Problem
-from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers import _coverage
@@ -85,16 +86,25 @@ def check_matrix(run: TargetRun, model: str) -> list[Problem]:
     configs = model_matrix(model_shape(run, model))
     hits = set(default.hits)
     found: dict[_Key, tuple[Found, list[str]]] = {}
-    for config in configs:
+    queue = list(configs)
+    while queue:
+        config = queue.pop(0)
         outcome, results = configure_judged(judge, config)
         hits |= outcome.hits
+        culprits = set()
         for result in results:
             if result.key in known:
                 continue
             label = shrink(judge, config, result.key)
+            culprits.add(label)
             labels = found.setdefault(result.key, (result, []))[1]
             if label not in labels:
                 labels.append(label)
+        # A parser stops at a file's first error: without the variants that broke it, the
+        # config may show what they hid.  Each pass drops at least one variant.
+        rest = tuple(v for v in config.variants if v.label not in culprits)
+        if culprits and rest and len(rest) < len(config.variants):
+            queue.append(MatrixConfig(rest, build(rest)))
     _report(run, model, configs, hits)
     return [_labelled(run, result, labels) for result, labels in found.values()]
 
