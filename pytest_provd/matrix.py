@@ -412,7 +412,8 @@ def template_values(templates: Iterable[nodes.Template]) -> dict[str, set[str]]:
                 axis = _AXIS_OF.get(name or "")
                 if axis is not None:
                     found.setdefault(axis, set()).update(str(c) for c in consts)
-    return {axis: {v for v in values if valid_literal(axis, v)} for axis, values in found.items()}
+    valid = {axis: {v for v in values if valid_literal(axis, v)} for axis, values in found.items()}
+    return {axis: values for axis, values in valid.items() if values}
 
 
 def _parameter(node: nodes.Node) -> str | None:
