@@ -8,7 +8,7 @@
 from subprocess import check_call
 
 
-@target('1.0', 'wazo-acme-matrix-1.0')
+@target('1.0', 'wazo-acme-lab-1.0')
 def build_1_0(path):
     check_call(['rsync', '-rlp', '--exclude', '.*', 'common/', path])
     check_call(['rsync', '-rlp', '--exclude', '.*', 'v1/', path])
