@@ -16,6 +16,7 @@ import pytest
 from pytest_provd import branches, matrix
 from pytest_provd.provd.domain.rawschema import validate_raw_config
 from pytest_provd.provd.plugins import renders
+from pytest_provd.template_literals import template_values
 from pytest_provd.tiers._coverage import BranchSummary
 from pytest_provd.tiers._run import TargetRun
 
@@ -276,7 +277,7 @@ def test_values_the_templates_compare_with_join_the_axes() -> None:
         "{% if timezone == 'Mars/Olympus' %}{% endif %}{% if XX_x == 'tls' %}{% endif %}"
     )
     parsed = jinja2.Environment().parse(source)
-    found = matrix.template_values([parsed])
+    found = template_values([parsed])
     assert found == {
         "srtp": {"preferred"},
         "dtmf": {"SIP-INFO", "RTP-in-band"},

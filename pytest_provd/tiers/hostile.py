@@ -1,17 +1,34 @@
-"""The ``hostile-values`` item: display names and passwords with XML/Jinja metacharacters,
-unicode and long values (hypothesis, derandomized) never break a generated XML file."""
+"""The ``hostile-values`` item: hostile values in every string parameter of provd's raw config
+schema (hypothesis, derandomized) never break a generated XML file nor the plugin.
+
+What a parameter may hold comes from the schema (:mod:`pytest_provd.provd.domain.rawschema`):
+free text (display names, passwords, user names, labels, credentials, certificates) gets XML and
+Jinja metacharacters, unicode and long values; addresses get host names and IPv4 addresses;
+extensions get dial strings; enums, locales and timezones get the values provd accepts (the
+timezones with half-hour and southern offsets).  The probe varies the matrix's rich config
+(backup and outbound proxies, syslog, DNS, TLS: every optional string parameter present) when
+it is well-formed for the probe's model, else the sample config; a failure names the
+parameters that differ from it.
+"""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_provd import tree
+from pytest_provd.matrix import LOCALES, TIMEZONES, model_matrix, sample_raw_config
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, configure_and_fetch, target_run, xml_problems
+from pytest_provd.tiers.matrix import model_shape
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 HOSTILE_DEVICE_INDEX = 9000
 """The device index of the probe device, apart from the configure items' (1, 2, ...)."""
@@ -21,31 +38,32 @@ HOSTILE_SEED = int(
     16,
 )
 """The examples' seed.  Pinned: derandomized alone, hypothesis seeds from the probe's source
-text, and an edit of it would change the examples (and so the verdicts).  This is the seed the
-probe had when it was first recorded in baselines."""
+text, and an edit of it would change the examples (and so the verdicts)."""
+
+HOSTILE_LINES = ("1", "2")
+"""The lines whose parameters vary (the others keep the base config's)."""
+HOSTILE_KEYS = ("1", "2", "3")
+EXTENSIONS = frozenset(("number", "voicemail", "value"))
+"""Dial strings besides the ``exten_*`` parameters: a line's number and voicemail, a key's value."""
+ZONES = ("America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC", *TIMEZONES)
+"""Besides the base config's: half-hour and 45-minute offsets, UTC, no DST, southern DST."""
+_HOST = r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,20}[a-z0-9])?){0,3}"
 
 
 def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
-    """Hostile display names and passwords (hypothesis) never break a generated XML file."""
+    """Hostile values of every string parameter (hypothesis) never break a generated XML
+    file nor make the plugin fail."""
     problems = run.load()
     if problems:
         return problems
     # Kept lazy: hypothesis and the server stack are only needed when this item runs.
     from hypothesis import HealthCheck, given, seed, settings
-    from hypothesis import strategies as st
 
-    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
     from pytest_provd.sourcemap import at_template
 
     models = target_models(run.target) or ["?"]
     device = run.device(models[0], HOSTILE_DEVICE_INDEX)
-    hostile = st.text(
-        # No lone surrogates: no JSON body from provd's REST API can carry one to a plugin.
-        alphabet=st.sampled_from(list("&<>\"'{}%#\\é€漢 \t"))
-        | st.characters(min_codepoint=32, exclude_categories=["Cs"]),
-        min_size=1,
-        max_size=80,
-    ) | st.sampled_from(["{{ 7*7 }}", "]]>", "<![CDATA[", "&amp;", "x" * 300, "'; --"])
+    base = _base_config(run, models[0], device)
     last_failure: list[tuple[Problem, bytes | None]] = []
 
     # Seeded: the gate (and baselines recorded from it) must give the same verdict twice.
@@ -57,18 +75,16 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
-    @given(name=hostile, password=hostile)
-    def probe(name: str, password: str) -> None:
-        raw = sample_raw_config()
-        raw["sip_lines"]["1"]["display_name"] = name
-        raw["sip_lines"]["1"]["password"] = password
+    @given(changes=changes_of(base))
+    def probe(changes: dict[str, Any]) -> None:
+        raw = applied(base, changes)
         # Only breakage counts here; missing or unserved files are the configure item's job.
         files, problems = configure_and_fetch(run, dict(device), raw, verify=False)
         broken: list[tuple[Problem, bytes | None]] = [(p, None) for p in problems]
         for file_name, data in files.items():
             broken += [(p, data) for p in xml_problems(file_name, data)]
         if broken:
-            detail = f" (display_name={name!r}, password={password!r})"
+            detail = f" ({describe(base, changes)})"
             last_failure[:] = [(replace(p, message=p.message + detail), data) for p, data in broken]
             raise AssertionError("hostile value broke a generated file")
 
@@ -79,6 +95,107 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         # traced to their template lines (only these: tracing renders again).
         return [p if data is None else at_template(run.target, p, data) for p, data in last_failure]
     return []
+
+
+def _base_config(run: TargetRun, model: str, device: dict[str, Any]) -> dict[str, Any]:
+    """The matrix's rich config when *model* renders it well-formed, else the sample."""
+    rich = model_matrix(model_shape(run, model))[0].raw_config
+    files, problems = configure_and_fetch(run, dict(device), copy.deepcopy(rich), verify=False)
+    if problems or any(xml_problems(name, data) for name, data in files.items()):
+        return sample_raw_config()  # the matrix item says what breaks the rich config
+    return rich
+
+
+def changes_of(base: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
+    """Changes to *base*: ``{dotted parameter: value}``, one strategy per string parameter of
+    the schema that *base* has; each shrinks to the base's own value (no change)."""
+    from hypothesis import strategies as st  # lazy: hypothesis is imported when the item runs
+
+    from pytest_provd.provd.domain.rawschema import line_parameter_types, parameter_types
+
+    fields: dict[str, SearchStrategy[Any]] = {}
+    for name, types in sorted(parameter_types().items()):
+        if types == (str,) and name in base:
+            fields[name] = _values(name, base[name])
+    for number in HOSTILE_LINES:
+        line = base.get("sip_lines", {}).get(number, {})
+        for name, types in sorted(line_parameter_types().items()):
+            if types == (str,) and name in line:
+                fields[f"sip_lines.{number}.{name}"] = _values(name, line[name])
+    for number in HOSTILE_KEYS:
+        key = base.get("funckeys", {}).get(number, {})
+        for name in ("label", "value"):
+            if name in key:
+                fields[f"funckeys.{number}.{name}"] = _values(name, key[name])
+    return st.fixed_dictionaries(fields)
+
+
+def _values(name: str, current: Any) -> SearchStrategy[Any]:
+    """What the schema lets *name* hold, the current value first (the simplest to shrink to)."""
+    from hypothesis import strategies as st
+
+    from pytest_provd.provd.domain.rawschema import enum_choices
+
+    enums = enum_choices()
+    if name in enums or name in ("dtmf_mode", "srtp_mode"):
+        choices = enums.get(name) or enums[f"sip_{name}"]
+        return st.sampled_from([current, *(c for c in choices if c != current)])
+    if name == "locale":
+        return st.sampled_from([current, *(c for c in LOCALES if c != current)])
+    if name == "timezone":
+        return st.sampled_from([current, *(z for z in ZONES if z != current)])
+    if name == "ip" or name.endswith("_ip"):
+        hosts = st.from_regex(_HOST, fullmatch=True) | st.sampled_from(["127.0.0.1", "10.0.0.1"])
+        return st.just(current) | hosts | st.just("a" * 63 + "." + "b" * 63 + ".example")
+    if name == "http_base_url":
+        hosts = st.from_regex(_HOST, fullmatch=True)
+        ports = st.integers(min_value=1, max_value=65535)
+        return st.just(current) | st.builds("http://{}:{}/prov".format, hosts, ports)
+    if name in EXTENSIONS or name.startswith("exten_"):
+        return st.just(current) | st.from_regex(r"[0-9*#+]{1,40}", fullmatch=True)
+    return st.just(current) | hostile_text()
+
+
+def hostile_text() -> SearchStrategy[str]:
+    """Text with XML and Jinja metacharacters, unicode and long values."""
+    from hypothesis import strategies as st
+
+    return st.text(
+        # No lone surrogates: no JSON body from provd's REST API can carry one to a plugin.
+        alphabet=st.sampled_from(list("&<>\"'{}%#\\é€漢 \t"))
+        | st.characters(min_codepoint=32, exclude_categories=["Cs"]),
+        min_size=1,
+        max_size=80,
+    ) | st.sampled_from(["{{ 7*7 }}", "]]>", "<![CDATA[", "&amp;", "x" * 300, "'; --"])
+
+
+def applied(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """*base* with *changes* (dotted parameter names) made."""
+    raw = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        *path, name = dotted.split(".")
+        node = raw
+        for part in path:
+            node = node[part]
+        node[name] = value
+    return raw
+
+
+def describe(base: dict[str, Any], changes: dict[str, Any]) -> str:
+    """``display_name='<'`` for each parameter the example changed (sorted)."""
+    changed = [
+        f"{dotted}={value!r}"
+        for dotted, value in sorted(changes.items())
+        if value != _at(base, dotted)
+    ]
+    return ", ".join(changed) or "the base config"
+
+
+def _at(raw: dict[str, Any], dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -29,11 +29,11 @@ from pytest_provd.matrix import (
     model_matrix,
     sample_raw_config,
     single,
-    template_values,
 )
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
+from pytest_provd.template_literals import template_values
 from pytest_provd.tiers import _coverage
 from pytest_provd.tiers._run import ModelOutcome, TargetRun, configure_and_fetch, target_run
 from pytest_provd.tiers._run import xml_problems as xml_problems_of

@@ -127,6 +127,21 @@ _LINE_PARAMS: dict[str, tuple[type, ...]] = {
 }
 
 
+def parameter_types() -> dict[str, tuple[type, ...]]:
+    """The standard raw config parameters and the JSON types the schema accepts for them."""
+    return dict(_STD_PARAMS)
+
+
+def line_parameter_types() -> dict[str, tuple[type, ...]]:
+    """The parameters of a ``sip_lines`` entry and their JSON types."""
+    return dict(_LINE_PARAMS)
+
+
+def enum_choices() -> dict[str, tuple[str, ...]]:
+    """The parameters the schema restricts to a set of values (``sip_transport``...)."""
+    return dict(_ENUMS)
+
+
 def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
     if value is None:
         return True
