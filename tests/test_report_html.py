@@ -17,7 +17,7 @@ from lxml import etree, html
 
 from pytest_provd import tree
 from pytest_provd.report import payload
-from pytest_provd.report.html import write_report
+from pytest_provd.report.html import ReportError, write_report
 from pytest_provd.report.html_model import Records, build_pages, slug
 from pytest_provd.suite import target_models
 from tests.test_tree import make_family
@@ -296,3 +296,8 @@ def test_junit_properties_of_static_and_family_items(
     assert broken["provd_family"] == "broken_phone"
     assert broken["provd_check"] == "build.py"
     assert len(broken["provd_fingerprint"]) == 16
+
+
+def test_a_template_error_is_a_report_error_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="UndefinedError"):
+        write_report(tmp_path, {"pages": [], "head": {}})

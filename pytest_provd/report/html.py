@@ -31,6 +31,10 @@ from pytest_provd.session import ProvdSession
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+class ReportError(Exception):
+    """The pages could not be rendered (a template and its data disagree)."""
+
+
 class HtmlReport:
     """Collects generated items' reports; writes the pages at the end of the session."""
 
@@ -60,6 +64,8 @@ class HtmlReport:
             self.written = write_report(self.directory, self.data(self.session.config))
         except OSError as exc:
             self.error = f"{exc.filename or self.directory}: {exc.strerror or exc}"
+        except ReportError as exc:  # the gate's verdicts stand; the report says why it is missing
+            self.error = str(exc)
         self.write_seconds = time.perf_counter() - began
 
     @pytest.hookimpl(trylast=True)
@@ -129,11 +135,14 @@ def write_report(directory: Path, data: dict[str, Any]) -> Path:
     )
     env.globals["slug"] = slug
     (directory / "targets").mkdir(parents=True, exist_ok=True)
-    target_template = env.get_template("target.html.j2")
-    for page in data["pages"]:
-        _write(directory / page.file, target_template.render(head=data["head"], page=page))
-    index = directory / "index.html"
-    _write(index, env.get_template("index.html.j2").render(**data))
+    try:
+        target_template = env.get_template("target.html.j2")
+        for page in data["pages"]:
+            _write(directory / page.file, target_template.render(head=data["head"], page=page))
+        index = directory / "index.html"
+        _write(index, env.get_template("index.html.j2").render(**data))
+    except jinja2.TemplateError as exc:
+        raise ReportError(f"{type(exc).__name__}: {exc}") from exc
     return index
 
 
