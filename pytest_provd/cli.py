@@ -1,10 +1,5 @@
-"""``provd-harness``: the command line around the pytest plugin.
-
-Subcommands: ``check`` (the gate, i.e. pytest with ``--provd-plugin``), ``build`` and
-``package`` (the plugins repository's builder, reproducibly), ``promote-check`` (testing →
-stable), ``serve`` (the embedded provd with the working tree's plugin, for a desk phone) and
-``fidelity`` (render on the installed wazo_provd and on the embedded provd, and compare).
-"""
+"""``provd-harness``: the gate (``check``), the repository's builder (``build``, ``package``),
+``promote-check``, ``serve`` and ``fidelity``, around the pytest plugin."""
 
 from __future__ import annotations
 
@@ -45,6 +40,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.base_ref:
         argv.append(f"--provd-base-ref={args.base_ref}")
     return int(pytest.main([*argv, *args.pytest_args]))
+
+
+# check's own options; every other argument goes to pytest, in its order.
+_CHECK_OPTIONS = ("--plugins-dir", "--plugin", "--base-ref")
+
+
+def _split_check_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``check``'s arguments → (ours, pytest's): ``check --plugin x -q -k foo`` needs no ``--``.
+
+    A ``--`` ends our options; what follows it goes to pytest whole.
+    """
+    ours: list[str] = []
+    theirs: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            theirs += argv[i + 1 :]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in ("-h", "--help"):
+            ours.append(arg)
+        elif name in _CHECK_OPTIONS:
+            ours.append(arg)
+            if "=" not in arg and i + 1 < len(argv):
+                i += 1
+                ours.append(argv[i])
+        else:
+            theirs.append(arg)
+        i += 1
+    return ours, theirs
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -91,58 +117,116 @@ def _cmd_fidelity(args: argparse.Namespace) -> int:
     return run_command(targets, args)
 
 
+_DESCRIPTION = (
+    "The command line around the pytest-provd plugin, run from a wazo-provd-plugins checkout. "
+    "'provd-harness COMMAND -h' shows a command's options."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(prog="provd-harness", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="provd-harness",
+        description=_DESCRIPTION,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text)
 
     def with_tree(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--plugins-dir", help="plugins/ directory (default: autodetect)")
-        p.add_argument("--plugin", action="append", required=True, help="id, glob or 'all'")
+        p.add_argument(
+            "--plugins-dir",
+            metavar="DIR",
+            help="the plugin families directory (default: a plugins/ dir holding */build.py "
+            "under the current directory)",
+        )
+        p.add_argument(
+            "--plugin",
+            action="append",
+            required=True,
+            metavar="ID",
+            help="plugin id, glob (wazo-snom-*) or 'all'; repeatable",
+        )
 
-    check = sub.add_parser("check", help="run the generated suite (pytest) for plugins")
+    check = add(
+        "check",
+        "run the generated suite (pytest) for plugins; any argument not listed here goes to "
+        "pytest (provd-harness check --plugin all -q -n 2)",
+    )
     with_tree(check)
-    check.add_argument("--base-ref", help="git ref for the version-bump rule")
-    check.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments")
+    check.add_argument(
+        "--base-ref", metavar="REF", help="git ref for the version-bump rule (--provd-base-ref)"
+    )
+    check.add_argument(
+        "pytest_args", nargs="*", metavar="PYTEST_ARG", help="arguments passed on to pytest"
+    )
     check.set_defaults(func=_cmd_check)
 
-    build = sub.add_parser("build", help="build plugins into a directory")
+    build = add("build", "build plugins into a directory")
     with_tree(build)
-    build.add_argument("--out", required=True)
+    build.add_argument("--out", required=True, metavar="DIR", help="where the built plugin dirs go")
     build.set_defaults(func=_cmd_build)
 
-    package = sub.add_parser("package", help="build a plugin server dir (tarballs + plugins.db)")
+    package = add("package", "build a plugin server dir (tarballs + plugins.db)")
     with_tree(package)
-    package.add_argument("--out", required=True)
+    package.add_argument(
+        "--out", required=True, metavar="DIR", help="the plugin server directory to write"
+    )
     package.set_defaults(func=_cmd_package)
 
-    promote = sub.add_parser("promote-check", help="may testing be copied over stable?")
-    promote.add_argument("--stable", required=True)
-    promote.add_argument("--testing", required=True)
-    promote.add_argument("--archive")
+    promote = add("promote-check", "may testing be copied over stable?")
+    promote.add_argument(
+        "--stable", required=True, metavar="DIR", help="the stable plugin server directory"
+    )
+    promote.add_argument(
+        "--testing", required=True, metavar="DIR", help="the testing plugin server directory"
+    )
+    promote.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="the archive plugin server directory (a stable plugin that disappears must be here)",
+    )
     promote.set_defaults(func=_cmd_promote_check)
 
-    serve = sub.add_parser("serve", help="run the embedded provd for a real phone")
+    serve = add("serve", "run the embedded provd for a real phone")
     with_tree(serve)
     serve.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--rest-port", type=int, default=0)
-    serve.add_argument("--http-port", type=int, default=0)
-    serve.add_argument("--tftp-port", type=int, default=0)
+    for proto in ("rest", "http", "tftp"):
+        serve.add_argument(
+            f"--{proto}-port",
+            type=int,
+            default=0,
+            metavar="PORT",
+            help=f"{proto.upper()} port (default: a free one)",
+        )
     serve.add_argument(
-        "--duration", type=float, default=None, help="stop after SECONDS (default: until Ctrl-C)"
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after SECONDS (default: until Ctrl-C)",
     )
     serve.set_defaults(func=_cmd_serve)
 
-    fidelity = sub.add_parser(
-        "fidelity", help="render on the installed wazo_provd and on the embedded provd; compare"
+    fidelity = add(
+        "fidelity", "render on the installed wazo_provd and on the embedded provd; compare"
     )
     with_tree(fidelity)
-    fidelity.add_argument("--python", help="interpreter that has wazo_provd (default: this one)")
     fidelity.add_argument(
-        "--configs", help="JSON list of {label, raw_config} (default: the built-in matrix)"
+        "--python", metavar="PATH", help="interpreter that has wazo_provd (default: this one)"
     )
-    fidelity.add_argument("--json", help="write the full report (with diffs) to this file")
-    fidelity.add_argument("--keep", help="keep jobs, logs and both sides' state in this dir")
+    fidelity.add_argument(
+        "--configs",
+        metavar="FILE",
+        help="JSON list of {label, raw_config} (default: the built-in matrix)",
+    )
+    fidelity.add_argument(
+        "--json", metavar="FILE", help="write the full report (with diffs) to this file"
+    )
+    fidelity.add_argument(
+        "--keep", metavar="DIR", help="keep jobs, logs and both sides' state in this dir"
+    )
     fidelity.add_argument("--no-diffs", action="store_true", help="list files, no diffs")
     fidelity.set_defaults(func=_cmd_fidelity)
     return parser
@@ -150,7 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``provd-harness`` script."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["check"]:
+        ours, theirs = _split_check_args(argv[1:])
+        args = build_parser().parse_args(["check", *ours])
+        args.pytest_args = theirs
+    else:
+        args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
         return result

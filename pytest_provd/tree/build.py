@@ -207,18 +207,22 @@ def _run_build(target: Target, dest: Path) -> None:
 def tool_path_prefix() -> list[str]:
     """Directories to put before PATH for builds: our rsync shim where rsync is missing.
 
+    The shim lives inside the build cache, one per interpreter and installed package
+    (``<cache>/bin/<hash>/rsync``), so nothing is written outside ``$PYTEST_PROVD_CACHE`` and
+    two venvs sharing a cache never rewrite each other's ``#!`` line.
     ``PYTEST_PROVD_RSYNC_SHIM=1`` forces the shim even where rsync exists.
     """
     if shutil.which("rsync") and not os.environ.get("PYTEST_PROVD_RSYNC_SHIM"):
         return []
-    shim_dir = default_cache_dir().parent / "bin"
-    shim = shim_dir / "rsync"
     # The directory holding the pytest_provd package (this file is pytest_provd/tree/build.py).
     pkg_parent = str(Path(__file__).resolve().parents[2])
     script = (
         f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {pkg_parent!r})\n"
         "from pytest_provd.tree.rsync_shim import main\nmain()\n"
     )
+    tag = hashlib.sha256(f"{sys.executable}\0{pkg_parent}".encode()).hexdigest()[:16]
+    shim_dir = default_cache_dir() / "bin" / tag
+    shim = shim_dir / "rsync"
     if not shim.is_file() or shim.read_text() != script:
         shim_dir.mkdir(parents=True, exist_ok=True)
         tmp = shim_dir / f".rsync.{os.getpid()}"

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from pytest_provd.problems import SourceError
 
+# (filename, line) pairs of a twisted Failure whose traceback twisted dropped: twisted < 24
+# clears it (cleanFailure) when a Deferred's chain ends on a failure, keeping only the frames.
+FAILURE_FRAMES_ATTR = "_pytest_provd_failure_frames"
+
 
 def _plugin_location(
-    tb: TracebackType | None, roots: tuple[Path, ...]
+    tb: TracebackType | None,
+    roots: tuple[Path, ...],
+    frames: Sequence[tuple[str, int]] = (),
 ) -> tuple[str | None, int | None]:
     """The innermost traceback frame inside one of *roots* (the plugin's own code)."""
     where: tuple[str | None, int | None] = (None, None)
     resolved = tuple(r.resolve() for r in roots)
-    for frame in traceback.extract_tb(tb):
+    # The frames twisted kept of a dropped traceback are deeper than the re-raise's.
+    located = [(f.filename, f.lineno) for f in traceback.extract_tb(tb)] + list(frames)
+    for filename, lineno in located:
         try:
-            path = Path(frame.filename).resolve()
+            path = Path(filename).resolve()
         except (OSError, ValueError):
             continue
         if any(path.is_relative_to(r) for r in resolved):
-            where = (frame.filename, frame.lineno)
+            where = (filename, lineno)
     return where
 
 
@@ -70,7 +78,8 @@ class PluginError(Exception):
         if isinstance(exc, SyntaxError) and exc.filename:
             path, line = exc.filename, exc.lineno
         else:
-            path, line = _plugin_location(exc.__traceback__, (plugin_dir,))
+            frames = getattr(exc, FAILURE_FRAMES_ATTR, [])
+            path, line = _plugin_location(exc.__traceback__, (plugin_dir,), frames)
         error = cls(plugin_id, f"{action}: {_describe(exc)}", path, line)
         error.missing_template = _missing_template(exc)
         return error

@@ -29,6 +29,8 @@ from twisted.internet.address import IPv4Address
 from twisted.python.failure import Failure
 from twisted.web import server
 
+from pytest_provd.provd.plugins.errors import FAILURE_FRAMES_ATTR
+
 DEFAULT_TIMEOUT = 10.0
 _MAX_QUEUED_CALLS = 10_000
 logger = logging.getLogger(__name__)
@@ -65,7 +67,14 @@ def resolve(value: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
         time.sleep(0.005)
     result = box[0]
     if isinstance(result, Failure):
-        result.raiseException()
+        exc = result.value
+        if exc is None:
+            result.raiseException()
+        tb = result.tb or exc.__traceback__
+        if tb is None and result.frames:
+            # Old twisted dropped the traceback (cleanFailure); where it failed stays known.
+            setattr(exc, FAILURE_FRAMES_ATTR, [(f[1], f[2]) for f in result.frames])
+        raise exc.with_traceback(tb)
     return result
 
 
@@ -138,10 +147,16 @@ def inline_threads(timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
 # --- HTTP -------------------------------------------------------------------------------
 
 
+class _NoFormParsingSite:
+    # twisted >= 25.5 reads this from channel.site when a Request is made (older ones have no such
+    # setting); the bridge sets request.args itself and never parses a body.
+    _parsePOSTFormSubmission = False
+
+
 class _FakeChannel:
     """Just enough of an HTTPChannel for a Request that never touches a socket."""
 
-    site = None
+    site = _NoFormParsingSite()
     transport = None
 
     def __init__(self, client_ip: str, client_port: int) -> None:
@@ -175,7 +190,7 @@ def _make_bridge_request(base: type[server.Request]) -> type[server.Request]:
         """Collects the response in memory instead of writing to a transport."""
 
         def __init__(self, channel: _FakeChannel) -> None:
-            super().__init__(channel, parsePOSTFormSubmission=False)
+            super().__init__(channel)
             self.body_out = bytearray()
             self.finished_flag = False
             self._producer: Any = None
