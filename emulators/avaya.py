@@ -2,9 +2,11 @@
 
 J100: the file server comes from option 66 when it is an HTTP URL (Wazo's dhcpd has no Avaya
 class nor prefix, so a J100 gets none and says so).  The phone runs the upgrade script
-``J100Supgrade.txt``: ``IF $MODEL4 SEQ J179 GOTO <label>`` (labels are ``# <label>``
-lines), ``GOTO``, ``SET APPNAME <image>`` and ``GET <file>`` (``$MACADDR`` = lower-case MAC);
-then each settings file it GETs (``SET NAME VALUE`` lines).  Line 1: ``SIP_USER_ACCOUNT``
+``J100Supgrade.txt`` as the J100 admin guide describes a settings file: ``IF $MODEL4 SEQ J179
+GOTO <label>`` (labels are ``# <label>`` lines), ``GOTO``, ``SET NAME VALUE``, ``GET <file>``
+(``$MACADDR`` = lower-case MAC); a file it GETs is read as more of the script, and once one
+is read the rest of the file that named it is not; any other line is a comment (no error:
+the guide says so, and names no line length limit).  Line 1: ``SIP_USER_ACCOUNT``
 (``user@domain``), ``DISPLAY_NAME``, ``FORCE_SIP_PASSWORD``, ``SIPPROXYSRVR``.  Firmware:
 ``APPNAME`` names the image, its version in the name (``FW_S_J179_R4_1_3_0_6.bin``).
 User-Agent ``Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/J179-<version> (MAC:<mac>)``.
@@ -12,22 +14,30 @@ User-Agent ``Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/J179-<version> (MAC:<mac>)
 1220/1230 IP (SIP firmware): option 60 ``Nortel-SIP-...``; ``1220SIP.cfg`` holds sections
 ``[DEVICE_CONFIG]``, ``[FW]`` and ``[USER_CONFIG]`` with ``VERSION``, ``FILENAME``,
 ``DOWNLOAD_MODE``; the phone then fetches the device file and the user file
-(``SIP<MAC>.cfg`` when no ``FILENAME`` is given), ``KEY VALUE`` lines.  Line 1:
-``AUTOLOGIN_ID_KEY01`` (``user@domain``), ``AUTOLOGIN_PASSWD_KEY01``, ``SERVER_IP1_1``; these
-files carry no display name.  Firmware: ``[FW]`` ``VERSION 04011300`` and ``FILENAME``.
-User-Agent ``AVAYA/SIP12x0\\x14/<version>`` (a control byte, no model nor MAC: provd reads
-the model from ``1220SIP.cfg`` and the MAC from ``SIP<MAC>.cfg``).  The phones cannot read a
-line of 80 characters or more: such lines are well-formedness errors.
+(``SIP<MAC>.cfg`` when no ``FILENAME`` is given), ``KEY VALUE`` lines (keys may have lower
+case letters: ``AVAYA_AUTOMATIC_QoS``).  Line 1: ``AUTOLOGIN_ID_KEY01`` (``user@domain``),
+``AUTOLOGIN_PASSWD_KEY01``, ``SERVER_IP1_1``.  These phones take no display name from their
+files (the admin guide's auto-login names only an ID, an auth ID and a password), so
+:meth:`line_matches` compares the user alone.  Firmware:
+``[FW]`` ``VERSION 04011300`` and ``FILENAME``.  User-Agent ``AVAYA/SIP12x0\\x14/<version>``
+(a control byte, no model nor MAC: provd reads the model from ``1220SIP.cfg`` and the MAC from
+``SIP<MAC>.cfg``).  The 1200 admin guide caps a line at 80 characters: a longer line is a
+well-formedness error.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from emulators.phone import Phone
+from emulators.phone import Line, Phone
 
 MAX_SCRIPT_STEPS = 200
+MAX_GET_DEPTH = 4
+MAX_LINE_12X0 = 80
 _J100 = re.compile(r"^J1\d\d$")
+_KEY_12X0 = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class AvayaPhone(Phone):
@@ -35,6 +45,7 @@ class AvayaPhone(Phone):
 
     vendor = "avaya"
     oui = "c8:1f:ea"
+    _steps = 0  # J100 script lines interpreted in this boot, all files together
 
     @property
     def j100(self) -> bool:
@@ -56,9 +67,16 @@ class AvayaPhone(Phone):
     def vendor_class(self) -> str | None:
         return None if self.j100 else f"Nortel-SIP-{self.model}"
 
+    def line_matches(self, line: Line | None, pushed: Mapping[str, Any]) -> bool:
+        if self.j100:
+            return super().line_matches(line, pushed)
+        return line is not None and line.username == pushed.get("username")
+
     def provision(self) -> None:
         if self.j100:
-            self._run_script("J100Supgrade.txt")
+            self._steps = 0
+            if not self._run_script("J100Supgrade.txt", depth=0):
+                self.state.errors.append("J100Supgrade.txt: upgrade script not fetched")
             if f"{self.mac12.lower()}.cfg" not in self.state.files:
                 self.state.errors.append(f"{self.mac12.lower()}.cfg: not fetched")
             return
@@ -72,45 +90,57 @@ class AvayaPhone(Phone):
         if not self._read(user):
             self.state.errors.append(f"{user}: mandatory per-device file not fetched")
 
-    def _run_script(self, name: str) -> None:
+    def _run_script(self, name: str, *, depth: int) -> bool:
+        """Interpret a J100 settings file; whether it was served."""
         data = self.http_get(name)
         if data is None:
-            self.state.errors.append(f"{name}: upgrade script not fetched")
-            return
+            return False
         lines = [raw.strip() for raw in data.decode("utf-8", "replace").splitlines()]
-        labels = {text[1:].strip(): i for i, text in enumerate(lines) if text.startswith("#")}
+        labels = {text[2:].strip(): i for i, text in enumerate(lines) if text.startswith("# ")}
         values = {"$MODEL4": self.model, "$MACADDR": self.mac12.lower(), "$HWVERS": "4"}
         pc = 0
-        for _ in range(MAX_SCRIPT_STEPS):
-            if pc >= len(lines):
-                return
+        while pc < len(lines):
+            self._steps += 1
+            if self._steps > MAX_SCRIPT_STEPS:
+                self.state.errors.append(f"{name}: gave up after {MAX_SCRIPT_STEPS} script steps")
+                return True
             words, pc = lines[pc].split(), pc + 1
-            if not words or words[0].startswith("#"):
-                continue
-            if words[0] == "GOTO" and len(words) == 2 and words[1] in labels:
+            command = words[0] if words and not words[0].startswith("#") else ""
+            if command == "GOTO" and len(words) == 2:
+                if words[1] not in labels:
+                    return True  # no such tag: the rest of the file is ignored
                 pc = labels[words[1]]
-            elif words[0] == "IF" and len(words) == 6 and words[2] == "SEQ":
-                if values.get(words[1], words[1]) == words[3] and words[5] in labels:
+            elif command == "IF" and len(words) == 6 and words[2] == "SEQ":
+                known = words[1] in values
+                if known and values[words[1]] == words[3] and words[5] in labels:
                     pc = labels[words[5]]
-            elif words[0] == "SET" and len(words) >= 3:
-                self.state.settings[words[1]] = " ".join(words[2:])
-            elif words[0] == "GET" and len(words) == 2:
+            elif command in ("SET", "ADD") and len(words) >= 3:
+                value = lines[pc - 1].split(None, 2)[2].strip()
+                self._set(words[1], value, add=command == "ADD")
+            elif command == "GET" and len(words) == 2 and depth < MAX_GET_DEPTH:
                 target = words[1].replace("$MACADDR", values["$MACADDR"])
-                self._read(target)
-            else:
-                self.state.wellformed_errors.append(f"{name}:{pc}: not a script command")
-        self.state.errors.append(f"{name}: gave up after {MAX_SCRIPT_STEPS} script steps")
+                if self._run_script(target, depth=depth + 1):
+                    return True  # a file obtained ends this one
+        return True
+
+    def _set(self, key: str, value: str, *, add: bool = False) -> None:
+        value = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+        if add and self.state.settings.get(key):
+            value = f"{self.state.settings[key]},{value}"
+        self._apply(key, value)
 
     def _read(self, name: str) -> dict[str, dict[str, str]]:
-        """Fetch and apply a settings file; its sections (``{}`` when not served)."""
+        """Fetch and apply a 1200-series settings file; its sections (``{}`` if not served)."""
         data = self.http_get(name) if name else None
         if data is None:
             return {}
         sections: dict[str, dict[str, str]] = {}
         section = ""
         for number, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-            if len(raw) >= 80:
-                self.state.wellformed_errors.append(f"{name}:{number}: 80 characters or more")
+            if len(raw) > MAX_LINE_12X0:
+                self.state.wellformed_errors.append(
+                    f"{name}:{number}: more than {MAX_LINE_12X0} characters"
+                )
             text = raw.strip()
             if not text or text.startswith("#"):
                 continue
@@ -118,14 +148,11 @@ class AvayaPhone(Phone):
             if header:
                 section = header.group(1)
                 continue
-            words = text.split(None, 2 if text.startswith("SET ") else 1)
-            if words[0] == "SET" and len(words) == 3:
-                key, value = words[1], words[2]
-            elif len(words) == 2 and re.fullmatch(r"[A-Z][A-Z0-9_]*", words[0]):
-                key, value = words
-            else:
+            words = text.split(None, 1)
+            if len(words) != 2 or not _KEY_12X0.fullmatch(words[0]):
                 self.state.wellformed_errors.append(f"{name}:{number}: not 'KEY VALUE'")
                 continue
+            key, value = words
             sections.setdefault(section, {})[key] = value
             self._apply(key, value.strip().strip('"'))
         return sections

@@ -1,7 +1,9 @@
 """Cisco 79xx/69xx/89xx phones on SCCP: ``SEP<MAC>.cnf.xml`` over TFTP.
 
-Option 60 is ``Cisco Systems, Inc. IP Phone CP-7941G`` with a trailing NUL (Wazo's dhcpd
-matches its suffix); the phone asks TFTP for ``CTLSEP<MAC>.tlv`` (a 404 is normal) then
+Option 60 is ``Cisco Systems, Inc. IP Phone CP-7941G`` with a trailing NUL on the 79x1/79x2/
+79x5/797x; the older and the wireless sets send other forms, as captured in the comments of the
+plugin's DHCP extractor and in Wazo's ``dhcp/`` classes (:data:`VENDOR_CLASSES`).  The phone asks
+TFTP for ``CTLSEP<MAC>.tlv`` (a 404 is normal) then
 ``SEP<MAC>.cnf.xml`` (upper-case MAC, no leading slash, as the plugin's extractor expects).
 SCCP phones take their lines from the call manager, not from this file: what provisioning
 gives them is the ``<callManagerGroup>``, recorded as settings ``call_manager.<n>`` (the
@@ -17,6 +19,18 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.phone import Phone
+
+# Option 60 of the sets that do not send ``...IP Phone CP-<model>\x00``: the 7905/7912 (no
+# "CP-", no "G", no NUL), the 7920 (no "CP-"), the 7921G (the wireless form, no comma), the
+# 7937G (no NUL) and the 7971G, sold only as the 7971G-GE, whose VCI says so.
+VENDOR_CLASSES = {
+    "7905G": "Cisco Systems, Inc. IP Phone 7905",
+    "7912G": "Cisco Systems, Inc. IP Phone 7912",
+    "7920": "Cisco Systems, Inc. IP Phone 7920\x00",
+    "7921G": "Cisco Systems Inc. Wireless Phone 7921",
+    "7937G": "Cisco Systems, Inc. IP Phone CP-7937G",
+    "7971G": "Cisco Systems, Inc. IP Phone CP-7971G-GE\x00",
+}
 
 
 def load_version(load: str) -> str:
@@ -36,7 +50,7 @@ class CiscoSccpPhone(Phone):
         return f"Cisco-CP{self.model}/{self.state.firmware_version}"
 
     def vendor_class(self) -> str | None:
-        return f"Cisco Systems, Inc. IP Phone CP-{self.model}\x00"
+        return VENDOR_CLASSES.get(self.model, f"Cisco Systems, Inc. IP Phone CP-{self.model}\x00")
 
     def trust_lists(self) -> list[str]:
         """Security files asked for before the configuration (a 404 is normal)."""

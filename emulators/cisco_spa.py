@@ -3,7 +3,8 @@
 Sequence: ``spa<PSN>.cfg`` (``/init.cfg`` on a PAP2T; over TFTP the name has a leading slash,
 as real phones send it) → every ``Profile_Rule*`` (``$MA``, ``$MAU``, ``$PSN`` expanded) →
 lines from ``User_ID_n_``, ``Password_n_``, ``Display_Name_n_``, ``Proxy_n_``; ``Upgrade_Rule``
-names the firmware image.
+names the firmware image.  Linksys-era devices read a profile declaring no encoding as
+ISO-8859-1.
 
 Multiplatform (3PCC) 68xx/78xx/88xx phones speak the same profile grammar: option 60
 ``CP-8841-3PCC`` (NUL-terminated), first file ``8841-3PCC.xml``, User-Agent
@@ -157,7 +158,7 @@ class CiscoSpaPhone(Phone):
             data = self._get(path)
             if data is None:
                 continue
-            root = self.parse_xml(path.rsplit("/", 1)[-1], data)
+            root = self._parse_profile(path.rsplit("/", 1)[-1], data)
             if root is None:
                 continue
             for element in root.iter():
@@ -181,6 +182,23 @@ class CiscoSpaPhone(Phone):
                     self.set_line(int(line.group(2)), **{field: value})
         if not self.state.files:
             self.state.errors.append("no provisioning file could be fetched")
+
+    def _parse_profile(self, name: str, data: bytes) -> Any:
+        """The profile as the device reads it; the strict XML verdict is kept either way.
+
+        Linksys-era firmware takes a profile that declares no encoding as ISO-8859-1 (the
+        plugin's legacy target writes its files in that encoding for these devices), so a
+        Latin-1 name reads right there although the file is not well-formed XML.
+        """
+        root = self.parse_xml(name, data)
+        if not self.linksys_era or re.match(rb"<\?xml[^>]*encoding=", data.lstrip()):
+            return root
+        from lxml import etree  # loaded lazily, as Phone.parse_xml does
+
+        parser = etree.XMLParser(
+            encoding="iso-8859-1", recover=True, resolve_entities=False, no_network=True
+        )
+        return etree.fromstring(data, parser)
 
     def _choose(self, rule: str) -> str:
         """Evaluate the ``($SWVER lt 7.5.2b) ? url1 | url2`` form real SPA rules use."""

@@ -2,17 +2,24 @@
 
 Wazo's dhcpd knows Fanvil by MAC prefix (no option 60) and gives option 66 (and a copy in
 option 43) as the full configuration URL ``<provd>/Fanvil/$mac.cfg``; the phone expands
-``$mac`` (12 lower-case hex digits) and fetches that one file.  The common file the phone
-also asks for is named after its hardware revision (``f0X4hw1.100.cfg``,
-``fanvil_x210_v2_hwv2_0.txt``), which the phone knows and we cannot; it carries no line, so
-it is not requested.  Identity: ``Fanvil <model> <version> <mac>``, a ``-Pro`` model saying
-``X210 Pro`` (provd turns the space back into a dash); the version is digits and dots only.
+``$mac`` (12 lower-case hex digits) and fetches that file.  The common ``.cfg`` a real phone
+also asks for first is named after a hardware product code (``f0X4hw1.100.cfg``,
+``F0V0V6700000.cfg``) that neither the model name nor the User-Agent carries; it is optional
+(a 404 is normal) and carries no line, so it is not requested.  Identity: ``Fanvil <model>
+<version> <mac>``, a ``-Pro`` model saying ``X210 Pro`` (provd turns the space back into a
+dash); the version is digits and dots only.
 
 Two formats, both ``<?xml?>`` documents that Fanvil ends with the line ``<<END OF FILE>>``
 (not XML: it is cut before the strict parse): ``<sysConf><sip><line index="1"><PhoneNumber>
 <DisplayName><RegisterAddr>...`` on current firmware and ``<VOIP_CONFIG_FILE>
 <SIP_CONFIG_MODULE><SIP_Line_List_Entry><ID>SIP1</ID><Phone_Number><Display_Name>...`` on
-older firmware.  Firmware: ``Auto_Image_URL`` names the image; its header gives the version.
+older firmware.  Firmware, two ways: ``Auto_Image_URL`` names the image (its header gives
+the version); or ``<fwCheck>`` with ``EnableAutoUpgrade`` 1 names an ``UpgradeServer1``, where
+the phone asks for the upgrade description named after its model and hardware revision,
+``fanvil_<model>_hwv<major>_<minor>.txt`` (model in lower case, ``-`` and ``Pro`` joined by
+``_``: ``fanvil_x4u_v2_hwv2_0.txt``, ``fanvil_v62_pro_hwv1_0.txt``; the X ``-V2``/``-Pro``
+sets are hardware 2.0, the others 1.0), and flashes ``Firmware=`` when its ``Version=`` is
+not the running one.
 
 Display names: the plugin deliberately writes ``"<number> <display name>"`` (what the phone
 shows on its screen).  ``Line.display_name`` keeps that raw value and :meth:`line_matches`
@@ -28,6 +35,7 @@ from typing import Any
 from emulators.phone import Line, Phone
 
 _END = re.compile(rb"\s*<<END OF FILE>>\s*$")
+_HW2 = re.compile(r"^X\d+\w*-(?:V2|Pro)$")  # the second hardware generation of the X sets
 _NEW = {
     "PhoneNumber": "username",
     "DisplayName": "display_name",
@@ -97,6 +105,9 @@ class FanvilPhone(Phone):
                 self._set(int(ident[3:]), entry, _OLD)
         for element in root.iter("Auto_Image_URL", "DefaultLanguage", "Language"):
             self.state.settings[element.tag] = (element.text or "").strip()
+        for check in root.iter("fwCheck"):
+            for tag in ("EnableAutoUpgrade", "UpgradeServer1"):
+                self.state.settings[f"fwCheck.{tag}"] = (check.findtext(tag) or "").strip()
         self.state.language = self.state.settings.get("DefaultLanguage") or None
 
     def _set(self, number: int, element: Any, fields: Mapping[str, str]) -> None:
@@ -114,8 +125,26 @@ class FanvilPhone(Phone):
         shown, wanted = line.display_name or "", str(pushed.get("display_name") or "")
         return shown == wanted or shown.endswith(" " + wanted)
 
+    @property
+    def upgrade_description(self) -> str:
+        """The name of the upgrade description this phone asks its upgrade server for."""
+        slug = re.sub(r"[- ]?pro$", "_pro", self.model.lower()).replace("-", "_")
+        return f"fanvil_{slug}_hwv{'2_0' if _HW2.match(self.model) else '1_0'}.txt"
+
     def firmware_offer(self) -> tuple[str, str] | None:
         url = self.state.settings.get("Auto_Image_URL")
-        if not url or url.endswith("/"):  # no image named for this model
+        if url and not url.endswith("/"):  # "/": no image named for this model
+            return self.image_offer(url)
+        server = self.state.settings.get("fwCheck.UpgradeServer1", "")
+        if self.state.settings.get("fwCheck.EnableAutoUpgrade") != "1" or not server:
             return None
-        return self.image_offer(url)
+        data = self.http_get(f"{server.rstrip('/')}/{self.upgrade_description}")
+        if data is None:
+            return None
+        # ``Key=value`` lines, then free text lines (the build name, "Fanvil")
+        lines = data.decode("utf-8", "replace").splitlines()
+        named = dict(line.strip().partition("=")[::2] for line in lines if "=" in line)
+        version, image = named.get("Version", ""), named.get("Firmware", "")
+        if not version or not image or version == self.software_version:
+            return None
+        return self.named_offer(version, image)

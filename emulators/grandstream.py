@@ -4,9 +4,12 @@ Wazo's dhcpd points them at ``<provd>/Grandstream`` by MAC prefix; they fetch
 ``cfg<mac>.xml`` there, else ``cfg<mac>`` (the GXP2000's ``P47=...`` text).  Two formats:
 ``P`` values (``<config version="1"><P47>...``: account 1 is ``P47`` registrar, ``P35`` user
 id, ``P34`` password, ``P3`` display name; account *n* ≥ 2 the same at ``P<n+2>02``, ``04``,
-``06``, ``07``) and named items (``<config version="2"><item
-name="account.1.sip.userid">``).  Identity:
-``Grandstream Model HW <model> SW <version> DevId <mac>``.  Firmware: when ``P192`` (firmware
+``06``, ``07``) and named items (``<config version="2"><item name="account.1.sip.userid">``).
+The HT80x ATAs number as Grandstream's ATAs do: FXS port 1 as account 1 above, port 2 (HT802
+only) at ``P747`` registrar, ``P735`` user id, ``P734`` password, ``P703`` name; they have no
+account at ``P4xx``.  Identity:
+``Grandstream Model HW <model> SW <version> DevId <mac>`` (the GXP2000: ``Grandstream GXP2000
+(gxp2000e.bin:<version>/boot55e.bin:<boot>) DevId <mac>``).  Firmware: when ``P192`` (firmware
 server path, no scheme) is set, the device asks it for its image ``<model>fw.bin`` (lower
 case: ``ht801fw.bin``) over HTTP (``P6767`` or ``P212`` = 1, else TFTP) and flashes it when the
 version in its header differs from the running one; phones given no ``P192`` keep
@@ -32,6 +35,10 @@ _ITEM_FIELDS = {
     "sip.subscriber.password": "password",
     "sip.server.1.address": "registrar",
 }
+# HT801/HT802 (and their V2): ``HT80<ports>``; port 2 in the ATA numbering, not the GXP one.
+_ATA = re.compile(r"^HT80(\d)")
+_ATA_PORT2 = {"P747": "registrar", "P735": "username", "P734": "password", "P703": "display_name"}
+GXP2000_BOOT = "1.1.6.9"  # the boot loader a GXP2000 on 1.2.x firmware runs
 _TEXT_LINE = re.compile(r"^(P\d+)\s*=\s*(.*)$")
 
 
@@ -42,6 +49,11 @@ class GrandstreamPhone(Phone):
     oui = "00:0b:82"
 
     def user_agent(self) -> str:
+        if self.model == "GXP2000":  # the old firmware names its image and boot loader files
+            return (
+                f"Grandstream GXP2000 (gxp2000e.bin:{self.state.firmware_version}/"
+                f"boot55e.bin:{GXP2000_BOOT}) DevId {self.mac12.lower()}"
+            )
         return (
             f"Grandstream Model HW {self.model} SW {self.state.firmware_version} "
             f"DevId {self.mac12.lower()}"
@@ -92,6 +104,11 @@ class GrandstreamPhone(Phone):
         self.state.settings[code] = value
         if code in _FIRST:
             self.set_line(1, **{_FIRST[code]: value})
+            return
+        ata = _ATA.match(self.model)
+        if ata:
+            if code in _ATA_PORT2 and int(ata.group(1)) >= 2:
+                self.set_line(2, **{_ATA_PORT2[code]: value})
             return
         match = _OTHER.match(code)
         # P401..P407 is account 2, P501.. account 3, up to P1607.. (account 14)

@@ -243,7 +243,7 @@ def test_avaya_1200_sections_firmware_and_long_lines() -> None:
     served = {
         "1220SIP.cfg": b"[DEVICE_CONFIG]\nFILENAME DeviceConfig.cfg\n[FW]\nVERSION 04011300\n"
         b"FILENAME firmware/SIP12x0.bin\n[USER_CONFIG]\nDOWNLOAD_MODE FORCED\n",
-        "DeviceConfig.cfg": b"SNTP_ENABLE NO\n" + b"X" * 80 + b"\n",
+        "DeviceConfig.cfg": b"SNTP_ENABLE NO\nBANNER " + b"X" * 74 + b"\n",
         "SIP002400AABBCC.cfg": b"AUTOLOGIN_ID_KEY01 alice@10.0.0.1\nSERVER_IP1_1 10.0.0.1\n",
         "firmware/SIP12x0.bin": payload("SIP12x0.bin", "04.01.13.00"),
     }
@@ -253,7 +253,7 @@ def test_avaya_1200_sections_firmware_and_long_lines() -> None:
         "alice",
         "10.0.0.1",
     )
-    assert phone.state.wellformed_errors[0] == "DeviceConfig.cfg:2: 80 characters or more"
+    assert phone.state.wellformed_errors == ["DeviceConfig.cfg:2: more than 80 characters"]
     assert phone.firmware_offer() == ("04.01.13.00", "firmware/SIP12x0.bin")
 
 
