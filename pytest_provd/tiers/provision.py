@@ -4,7 +4,11 @@ phones of a push plugin once provd synchronized them; a phone the tree's dhcpd c
 does not reach boots as a redirected one, and the item's report says so) and
 ``fetched-wellformed`` (every file the phone fetched parses strictly; a phone that fetched no
 file fails it, or skips it when it is a push plugin's phone, which takes its settings at
-synchronize)."""
+synchronize).
+
+Phones boot under the default (sample) config only: a boot costs a DHCP exchange, fetches and
+a firmware upgrade, so the other configs of a model's matrix are judged in process by the
+``matrix`` item (:mod:`pytest_provd.tiers.matrix`)."""
 
 from __future__ import annotations
 
