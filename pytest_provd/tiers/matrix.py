@@ -95,9 +95,11 @@ def check_matrix(run: TargetRun, model: str) -> list[Problem]:
         for result in results:
             if result.key in known:
                 continue
-            label = shrink(judge, config, result.key)
-            culprits.add(label)
             labels = found.setdefault(result.key, (result, []))[1]
+            # Found under an earlier config by a variant this one has too: that variant.
+            again = [v.label for v in config.variants if v.label in labels]
+            label = again[0] if again else shrink(judge, config, result.key)
+            culprits.add(label)
             if label not in labels:
                 labels.append(label)
         # A parser stops at a file's first error: without the variants that broke it, the
@@ -203,16 +205,14 @@ _USERS_FIX = "check the template's sip_lines loop and the lines the plugin gives
 
 
 def shrink(judge: _Judge, config: MatrixConfig, key: _Key) -> str:
-    """The label of the first variant of *config* that alone gives the problem *key* (the
-    one found for another model first), else *config*'s own label."""
+    """The label of the first variant of *config* (in its order) that alone gives the problem
+    *key*, else *config*'s own label.  Nothing is carried over from another model: the label
+    must not depend on which items ran before in this process."""
     if len(config.variants) == 1:
         return config.label
-    memo: dict[tuple[str, _Key], str] = judge.run.memo.setdefault("shrunk", {})
-    known = memo.get((config.label, key))
-    for variant in sorted(config.variants, key=lambda v: v.label != known):
+    for variant in config.variants:
         _, results = configure_judged(judge, single(variant))
         if key in {r.key for r in results}:
-            memo[(config.label, key)] = variant.label
             return variant.label
     return config.label
 
