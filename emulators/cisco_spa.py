@@ -3,7 +3,7 @@
 Sequence: ``spa<PSN>.cfg`` (``/init.cfg`` on a PAP2T; over TFTP the name has a leading slash,
 as real phones send it) → every ``Profile_Rule*`` (``$MA``, ``$MAU``, ``$PSN`` expanded) →
 lines from ``User_ID_n_``, ``Password_n_``, ``Display_Name_n_``, ``Proxy_n_``; ``Upgrade_Rule``
-names the firmware image.  Linksys-era devices read a profile declaring no encoding as
+names the firmware image.  The SPA9xx desk phones read a profile declaring no encoding as
 ISO-8859-1.
 
 Multiplatform (3PCC) 68xx/78xx/88xx phones speak the same profile grammar: option 60
@@ -186,12 +186,14 @@ class CiscoSpaPhone(Phone):
     def _parse_profile(self, name: str, data: bytes) -> Any:
         """The profile as the device reads it; the strict XML verdict is kept either way.
 
-        Linksys-era firmware takes a profile that declares no encoding as ISO-8859-1 (the
-        plugin's legacy target writes its files in that encoding for these devices), so a
-        Latin-1 name reads right there although the file is not well-formed XML.
+        The Linksys SPA9xx desk phones show the names of a profile that declares no encoding
+        as ISO-8859-1 (the plugin's legacy target writes their files in that encoding), so a
+        Latin-1 name reads right there although the file is not well-formed XML.  The ATAs
+        have no screen: they pass a name on to SIP as it is, read as UTF-8 here.
         """
         root = self.parse_xml(name, data)
-        if not self.linksys_era or re.match(rb"<\?xml[^>]*encoding=", data.lstrip()):
+        latin1 = re.fullmatch(r"SPA9\d\d", self.model.upper())
+        if not latin1 or re.match(rb"<\?xml[^>]*encoding=", data.lstrip()):
             return root
         from lxml import etree  # loaded lazily, as Phone.parse_xml does
 

@@ -249,7 +249,7 @@ def test_fanvil_without_auto_upgrade_asks_for_no_description(served: tuple[Path,
     assert state.flashed == []
 
 
-# -- Cisco/Linksys SPA: a Linksys-era device reads an undeclared profile as ISO-8859-1
+# -- Cisco/Linksys SPA: an SPA9xx desk phone reads an undeclared profile as ISO-8859-1
 
 
 PROFILE = "<flat-profile><User_ID_1_>bob</User_ID_1_><Display_Name_1_>Bob Éléphant"
@@ -268,6 +268,7 @@ PROFILE += "</Display_Name_1_></flat-profile>"
             True,
         ),
         ("SPA508G", PROFILE.encode("utf-8"), "Bob Éléphant", True),
+        ("SPA2102", PROFILE.encode("utf-8"), "Bob Éléphant", True),  # an ATA: no screen
     ],
 )
 def test_spa_profile_encoding_by_era(model: str, data: bytes, shown: str, wellformed: bool) -> None:
