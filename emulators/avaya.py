@@ -6,7 +6,9 @@ class nor prefix, so a J100 gets none and says so).  The phone runs the upgrade 
 GOTO <label>`` (labels are ``# <label>`` lines), ``GOTO``, ``SET NAME VALUE``, ``GET <file>``
 (``$MACADDR`` = lower-case MAC); a file it GETs is read as more of the script, and once one
 is read the rest of the file that named it is not; any other line is a comment (no error:
-the guide says so, and names no line length limit).  Line 1: ``SIP_USER_ACCOUNT``
+the guide says so, and names no line length limit).  The guide wants a value holding spaces
+in double quotes: one that is not is a well-formedness error (what the phone then reads is
+not documented; the emulator keeps the whole value).  Line 1: ``SIP_USER_ACCOUNT``
 (``user@domain``), ``DISPLAY_NAME``, ``FORCE_SIP_PASSWORD``, ``SIPPROXYSRVR``.  Firmware:
 ``APPNAME`` names the image, its version in the name (``FW_S_J179_R4_1_3_0_6.bin``).
 User-Agent ``Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/J179-<version> (MAC:<mac>)``.
@@ -116,6 +118,10 @@ class AvayaPhone(Phone):
                     pc = labels[words[5]]
             elif command in ("SET", "ADD") and len(words) >= 3:
                 value = lines[pc - 1].split(None, 2)[2].strip()
+                if len(words) > 3 and not (len(value) >= 2 and value[0] == value[-1] == '"'):
+                    self.state.wellformed_errors.append(
+                        f"{name}:{pc}: a value with spaces not in double quotes: {value[:60]!r}"
+                    )
                 self._set(words[1], value, add=command == "ADD")
             elif command == "GET" and len(words) == 2 and depth < MAX_GET_DEPTH:
                 target = words[1].replace("$MACADDR", values["$MACADDR"])

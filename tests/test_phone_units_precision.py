@@ -136,6 +136,7 @@ def test_avaya_j100_reads_settings_as_a_script(served: tuple[Path, str]) -> None
         "SET SIP_USER_ACCOUNT alice@10.0.0.1\n"
         'SET DISPLAY_NAME "Alice Liddell"\n'
         'SET FORCE_SIP_PASSWORD "s3cret"\n'
+        "SET LANGUAGE_IN_USE Parisian French\n"
         "IF $MODEL4 SEQ J129 GOTO NOPE\n"
         "GOTO MISSING\n"
         "SET SIPPROXYSRVR not-read\n"
@@ -151,7 +152,9 @@ def test_avaya_j100_reads_settings_as_a_script(served: tuple[Path, str]) -> None
     assert line.registrar is None  # after an unknown GOTO tag the file is not read further
     assert phone.state.settings["APPNAME"] == "firmware/FW_S_J179_R4_1_3_0_6.bin"
     assert phone.state.settings["LANGUAGES_RESOURCE_LIST"] == long_value
-    assert phone.state.wellformed_errors == []
+    assert phone.state.wellformed_errors == [
+        "c81feaaabbcc.cfg:5: a value with spaces not in double quotes: 'Parisian French'"
+    ]
     assert phone.state.errors == []
     assert [f.path for f in phone.state.fetches] == ["/J100Supgrade.txt", "/c81feaaabbcc.cfg"]
 
