@@ -14,6 +14,7 @@ parameters that differ from it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -57,16 +58,28 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     if problems:
         return problems
     # Kept lazy: hypothesis and the server stack are only needed when this item runs.
-    from hypothesis import HealthCheck, given, seed, settings
+    from hypothesis import HealthCheck, Phase, given, seed, settings
 
     from pytest_provd.sourcemap import at_template
 
     models = target_models(run.target) or ["?"]
     device = run.device(models[0], HOSTILE_DEVICE_INDEX)
     base = _base_config(run, models[0], device)
-    last_failure: list[tuple[Problem, bytes | None]] = []
+
+    def broken(changes: dict[str, Any]) -> list[tuple[Problem, bytes | None]]:
+        # Only breakage counts here; missing or unserved files are the configure item's job.
+        raw = applied(base, changes)
+        files, problems = configure_and_fetch(run, dict(device), raw, verify=False)
+        found: list[tuple[Problem, bytes | None]] = [(p, None) for p in problems]
+        for file_name, data in files.items():
+            found += [(p, data) for p in xml_problems(file_name, data)]
+        return found
+
+    failing: list[dict[str, Any]] = []
 
     # Seeded: the gate (and baselines recorded from it) must give the same verdict twice.
+    # No shrinking: with a strategy per parameter it would configure thousands of times;
+    # the parameters to blame are found below, one configure each.
     @seed(HOSTILE_SEED)
     @settings(
         max_examples=examples,
@@ -74,27 +87,40 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         database=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
     )
     @given(changes=changes_of(base))
     def probe(changes: dict[str, Any]) -> None:
-        raw = applied(base, changes)
-        # Only breakage counts here; missing or unserved files are the configure item's job.
-        files, problems = configure_and_fetch(run, dict(device), raw, verify=False)
-        broken: list[tuple[Problem, bytes | None]] = [(p, None) for p in problems]
-        for file_name, data in files.items():
-            broken += [(p, data) for p in xml_problems(file_name, data)]
-        if broken:
-            detail = f" ({describe(base, changes)})"
-            last_failure[:] = [(replace(p, message=p.message + detail), data) for p, data in broken]
+        if broken(changes):
+            failing[:] = [changes]
             raise AssertionError("hostile value broke a generated file")
 
     try:
         probe()
     except AssertionError:
-        # Hypothesis re-runs the shrunk example last: its problems are the ones to show,
-        # traced to their template lines (only these: tracing renders again).
-        return [p if data is None else at_template(run.target, p, data) for p, data in last_failure]
+        changes = blamed(base, failing[0], broken)
+        detail = f" ({describe(base, changes)})"
+        # Traced to their template lines (only these: tracing renders again).
+        located = [
+            p if data is None else at_template(run.target, p, data) for p, data in broken(changes)
+        ]
+        return [replace(p, message=p.message + detail) for p in located]
     return []
+
+
+def blamed(
+    base: dict[str, Any],
+    changes: dict[str, Any],
+    broken: Callable[[dict[str, Any]], list[Any]],
+) -> dict[str, Any]:
+    """The changes of a failing example that break the config alone (each tried on its
+    own), else all of them (it takes several together)."""
+    alone = {
+        dotted: value
+        for dotted, value in sorted(changes.items())
+        if value != _at(base, dotted) and broken({dotted: value})
+    }
+    return alone or changes
 
 
 def _base_config(run: TargetRun, model: str, device: dict[str, Any]) -> dict[str, Any]:
