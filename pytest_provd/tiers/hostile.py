@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.matrix import LOCALES, TIMEZONES, model_matrix, sample_raw_config
+from pytest_provd.matrix import LOCALES, TIMEZONES, build, model_matrix, sample_raw_config
 from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
@@ -44,6 +44,10 @@ text, and an edit of it would change the examples (and so the verdicts)."""
 HOSTILE_LINES = ("1", "2")
 """The lines whose parameters vary (the others keep the base config's)."""
 HOSTILE_KEYS = ("1", "2", "3")
+OTHERS = 4
+"""Parameters an example changes besides line 1's display name and password."""
+_ALWAYS = ("sip_lines.1.display_name", "sip_lines.1.password")
+_SIZES = ("lines", "funckeys")
 EXTENSIONS = frozenset(("number", "voicemail", "value"))
 """Dial strings besides the ``exten_*`` parameters: a line's number and voicemail, a key's value."""
 ZONES = ("America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC", *TIMEZONES)
@@ -125,7 +129,10 @@ def blamed(
 
 def _base_config(run: TargetRun, model: str, device: dict[str, Any]) -> dict[str, Any]:
     """The matrix's rich config when *model* renders it well-formed, else the sample."""
-    rich = model_matrix(model_shape(run, model))[0].raw_config
+    # Its parameters, not its size: the lines and keys beyond those varied only cost time.
+    rich = build(
+        v for v in model_matrix(model_shape(run, model))[0].variants if v.axis not in _SIZES
+    )
     files, problems = configure_and_fetch(run, dict(device), copy.deepcopy(rich), verify=False)
     if problems or any(xml_problems(name, data) for name, data in files.items()):
         return sample_raw_config()  # the matrix item says what breaks the rich config
@@ -133,8 +140,9 @@ def _base_config(run: TargetRun, model: str, device: dict[str, Any]) -> dict[str
 
 
 def changes_of(base: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
-    """Changes to *base*: ``{dotted parameter: value}``, one strategy per string parameter of
-    the schema that *base* has; each shrinks to the base's own value (no change)."""
+    """Changes to *base*: ``{dotted parameter: value}``.  Every example changes line 1's
+    display name and password and a few other string parameters of the schema that *base*
+    has (drawing all of them each time would cost more than configuring)."""
     from hypothesis import strategies as st  # lazy: hypothesis is imported when the item runs
 
     from pytest_provd.provd.domain.rawschema import line_parameter_types, parameter_types
@@ -153,33 +161,40 @@ def changes_of(base: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
         for name in ("label", "value"):
             if name in key:
                 fields[f"funckeys.{number}.{name}"] = _values(name, key[name])
-    return st.fixed_dictionaries(fields)
+    always = [name for name in _ALWAYS if name in fields]
+    others = sorted(set(fields) - set(always))
+    chosen = (
+        st.lists(st.sampled_from(others), max_size=OTHERS, unique=True) if others else st.just([])
+    )
+    return chosen.flatmap(
+        lambda names: st.fixed_dictionaries({n: fields[n] for n in [*always, *sorted(names)]})
+    )
 
 
 def _values(name: str, current: Any) -> SearchStrategy[Any]:
-    """What the schema lets *name* hold, the current value first (the simplest to shrink to)."""
+    """Values other than *current* that the schema lets *name* hold."""
     from hypothesis import strategies as st
 
     from pytest_provd.provd.domain.rawschema import enum_choices
 
     enums = enum_choices()
+    choices: tuple[str, ...] = ()
     if name in enums or name in ("dtmf_mode", "srtp_mode"):
         choices = enums.get(name) or enums[f"sip_{name}"]
-        return st.sampled_from([current, *(c for c in choices if c != current)])
-    if name == "locale":
-        return st.sampled_from([current, *(c for c in LOCALES if c != current)])
-    if name == "timezone":
-        return st.sampled_from([current, *(z for z in ZONES if z != current)])
+    elif name in ("locale", "timezone"):
+        choices = LOCALES if name == "locale" else ZONES
+    if choices:
+        return st.sampled_from([c for c in choices if c != current])
     if name == "ip" or name.endswith("_ip"):
         hosts = st.from_regex(_HOST, fullmatch=True) | st.sampled_from(["127.0.0.1", "10.0.0.1"])
-        return st.just(current) | hosts | st.just("a" * 63 + "." + "b" * 63 + ".example")
+        return hosts | st.just("a" * 63 + "." + "b" * 63 + ".example")
     if name == "http_base_url":
         hosts = st.from_regex(_HOST, fullmatch=True)
         ports = st.integers(min_value=1, max_value=65535)
-        return st.just(current) | st.builds("http://{}:{}/prov".format, hosts, ports)
+        return st.builds("http://{}:{}/prov".format, hosts, ports)
     if name in EXTENSIONS or name.startswith("exten_"):
-        return st.just(current) | st.from_regex(r"[0-9*#+]{1,40}", fullmatch=True)
-    return st.just(current) | hostile_text()
+        return st.from_regex(r"[0-9*#+]{1,40}", fullmatch=True)
+    return hostile_text()
 
 
 def hostile_text() -> SearchStrategy[str]:
