@@ -32,8 +32,9 @@ Raw = dict[str, Any]
 
 LOCALES = ("de_DE", "en_US", "es_ES", "fr_CA", "fr_FR", "it_IT", "nl_NL")
 """The locales Wazo offers its users (provd passes them through to plugins)."""
-TIMEZONES = ("Asia/Tokyo", "Australia/Sydney")
-"""Besides the sample's America/Montreal (northern DST): no DST, southern-hemisphere DST."""
+TIMEZONES = ("Asia/Tokyo", "Australia/Sydney", "Asia/Kathmandu", "Pacific/Chatham")
+"""Besides the sample's America/Montreal (northern DST): no DST, southern-hemisphere DST, and
+offsets plugins' tables may miss (+05:45; +12:45 with southern DST)."""
 MAX_FUNCKEYS = 100
 PEER = "127.0.0.1"
 BACKUP = "127.0.0.2"

@@ -50,8 +50,8 @@ _ALWAYS = ("sip_lines.1.display_name", "sip_lines.1.password")
 _SIZES = ("lines", "funckeys")
 EXTENSIONS = frozenset(("number", "voicemail", "value"))
 """Dial strings besides the ``exten_*`` parameters: a line's number and voicemail, a key's value."""
-ZONES = ("America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC", *TIMEZONES)
-"""Besides the base config's: half-hour and 45-minute offsets, UTC, no DST, southern DST."""
+ZONES = ("America/St_Johns", "Asia/Kolkata", "UTC", *TIMEZONES)
+"""Besides the matrix's timezones: half-hour offsets (with and without DST) and UTC."""
 _HOST = r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,20}[a-z0-9])?){0,3}"
 
 
