@@ -18,8 +18,9 @@ the version); or ``<fwCheck>`` with ``EnableAutoUpgrade`` 1 names an ``UpgradeSe
 the phone asks for the upgrade description named after its model and hardware revision,
 ``fanvil_<model>_hwv<major>_<minor>.txt`` (model in lower case, ``-`` and ``Pro`` joined by
 ``_``: ``fanvil_x4u_v2_hwv2_0.txt``, ``fanvil_v62_pro_hwv1_0.txt``; the X ``-V2``/``-Pro``
-sets are hardware 2.0, the others 1.0), and flashes ``Firmware=`` when its ``Version=`` is
-not the running one.
+sets taken as hardware 2.0, the others 1.0, as the names Wazo's plugin serves suggest: a
+wrong guess only costs a 404, never a verdict), and flashes ``Firmware=`` when its
+``Version=`` is not the running one.
 
 Display names: the plugin deliberately writes ``"<number> <display name>"`` (what the phone
 shows on its screen).  ``Line.display_name`` keeps that raw value and :meth:`line_matches`
