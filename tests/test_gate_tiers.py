@@ -52,6 +52,7 @@ def test_tiers_plan_in_order_and_a_plugin_adds_items(
         "acme-phone-1.0::extra",
         "acme-phone-1.0::M1::configure",
         "acme-phone-1.0::M1::wellformed",
+        "acme-phone-1.0::M1::matrix",
         "acme-phone-1.0::M1::provision",
         "acme-phone-1.0::M1::fetched-wellformed",
         "acme-phone-1.0::M1::extra-model",
