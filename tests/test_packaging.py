@@ -21,6 +21,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import emulators
 import pytest_provd
@@ -107,6 +110,27 @@ def test_version_is_written_once() -> None:
     attr = project["tool"]["setuptools"]["dynamic"]["version"]["attr"]
     assert attr == "pytest_provd.__version__"
     assert pytest_provd.__version__.count(".") == 2
+
+
+def test_mindeps_pins_are_the_floors() -> None:
+    """``.ci/mindeps.txt`` (tox -e mindeps) pins each dependency at its pyproject floor."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
+        req = Requirement(spec)
+        (low,) = [s.version for s in req.specifier if s.operator == ">="]
+        floors[canonicalize_name(req.name)] = Version(low)
+    pins = {}
+    for line in (ROOT / ".ci" / "mindeps.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            (pin,) = [s.version for s in req.specifier if s.operator == "=="]
+            pins[canonicalize_name(req.name)] = Version(pin)
+    assert {name: pins.get(name) for name in floors} == floors
+    # wazo-provd-plugins' test-requirements.txt pins, which must resolve with ours.
+    for name, pin in (("twisted", "22.4.0"), ("jinja2", "3.1.2"), ("packaging", "23.0")):
+        assert floors[name] <= Version(pin) == pins[name]
+    assert pins["zope-interface"] == Version("5.5.0")
 
 
 def test_wheel_carries_every_package_file_and_nothing_else(wheel_names: set[str]) -> None:

@@ -10,8 +10,9 @@ from types import TracebackType
 
 from pytest_provd.problems import SourceError
 
-# (filename, line) pairs of a twisted Failure whose traceback twisted dropped: twisted < 24
-# clears it (cleanFailure) when a Deferred's chain ends on a failure, keeping only the frames.
+# (filename, line) pairs of a twisted Failure whose traceback twisted dropped: older twisted
+# (22.4 among them) clears it (cleanFailure) when a Deferred's chain ends on a failure, keeping
+# only the frames.
 FAILURE_FRAMES_ATTR = "_pytest_provd_failure_frames"
 
 
