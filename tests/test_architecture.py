@@ -7,6 +7,7 @@ alike), so a cycle hidden in a lazy import is still a cycle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,31 @@ def test_emulators_sit_below_the_harness() -> None:
 def test_no_module_is_oversized(module: str) -> None:
     lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{MODULES[module].relative_to(ROOT)}: {lines} lines"
+
+
+def _layout_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("Layout (one room per concern")
+    return readme[start : readme.index("Test data in `tests/data/`", start)]
+
+
+def test_readme_layout_names_every_room_and_only_existing_ones() -> None:
+    section = _layout_section()
+    named = set(re.findall(r"`(?:pytest_provd/)?([a-z_]+(?:/|\.py))`", section))
+    named -= {f"{package}/" for package in PACKAGES}
+    rooms = set()
+    for package in PACKAGES:
+        for child in (ROOT / package).iterdir():
+            if child.name.startswith(("_", ".")) or child.name == "py.typed":
+                continue
+            if child.is_dir() and (child / "__init__.py").exists():
+                rooms.add(f"{child.name}/")
+            elif child.suffix == ".py":
+                rooms.add(child.name)
+    vendors = {name for name in rooms if (ROOT / "emulators" / name).is_file()}
+    vendors -= {"phone.py", "registry.py", "factory.py"}
+    # Vendor modules are named as a group ("one module per vendor").
+    assert sorted(rooms - vendors - named) == [], "rooms the README's layout does not name"
+    assert sorted(named - rooms) == [], (
+        "names in the README's layout that do not exist"
+    )

@@ -1,6 +1,6 @@
 """--provd-diff: what a change does to the files each model is given.
 
-Units of :mod:`pytest_provd.diffing`, then the gate on a two-commit git repository made of
+Units of :mod:`pytest_provd.rendering.diffing`, then the gate on a two-commit git repository made of
 the sample families (tests/data/current/plugins), in subprocesses (the diff items load
 plugins).
 """
@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from pytest_provd.diffing import ModelDiff, bounded, cap, compare_renders, first_changed_line
+from pytest_provd.rendering.diffing import (
+    ModelDiff,
+    bounded,
+    cap,
+    compare_renders,
+    first_changed_line,
+)
 
 pytest_plugins = ["pytester"]
 

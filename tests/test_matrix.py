@@ -1,6 +1,7 @@
-"""The config matrix (pytest_provd.matrix) and template branch coverage (pytest_provd.branches):
-configs provd's schema accepts, every variant rendered, values the templates compare with,
-hits that leave the output unchanged, and the coverage summary joined across models."""
+"""The config matrix (pytest_provd.rendering.matrix) and template branch coverage
+(pytest_provd.rendering.branches): configs provd's schema accepts, every variant rendered,
+values the templates compare with, hits that leave the output unchanged, and the coverage
+summary joined across models."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from typing import Any
 import jinja2
 import pytest
 
-from pytest_provd import branches, matrix
 from pytest_provd.provd.domain.rawschema import validate_raw_config
 from pytest_provd.provd.plugins import renders
-from pytest_provd.template_literals import template_values
+from pytest_provd.rendering import branches, matrix
+from pytest_provd.rendering.literals import template_values
 from pytest_provd.tiers._coverage import BranchSummary
 from pytest_provd.tiers._run import TargetRun
 

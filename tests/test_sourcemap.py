@@ -1,5 +1,6 @@
-"""Generated lines traced to the template lines that wrote them (pytest_provd.sourcemap and
-provd.plugins.renders), and what a build ships (pytest_provd.shipping)."""
+"""Generated lines traced to the template lines that wrote them
+(pytest_provd.rendering.sourcemap and provd.plugins.renders), and what a build ships
+(pytest_provd.rendering.shipping)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from pytest_provd.provd.plugins import loader, renders
 from pytest_provd.provd.plugins.manager import PluginManager
 from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config, sample_raw_config
 from pytest_provd.provd.plugins.survey import device_for, snapshot_files
-from pytest_provd.shipping import copy_steps, missing_template_fix
-from pytest_provd.sourcemap import at_template, column_of, matching_line, source_line
+from pytest_provd.rendering.shipping import copy_steps, missing_template_fix
+from pytest_provd.rendering.sourcemap import at_template, column_of, matching_line, source_line
 
 DATA = Path(__file__).parent / "data"
 REAL_PROVD = Path(os.environ.get("PYTEST_PROVD_REAL_PROVD", "/tmp/real/wazo-provd"))

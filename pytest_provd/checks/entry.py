@@ -25,7 +25,7 @@ from pytest_provd.checks._templates import (
     source_of,
 )
 from pytest_provd.problems import Problem
-from pytest_provd.shipping import missing_template_fix
+from pytest_provd.rendering.shipping import missing_template_fix
 
 
 def _entry(ctx: CheckContext) -> EntryInfo | None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import pytest
 
-from pytest_provd.diffing import ADDED, CHANGED, DIFF_RESULT_KEY, REMOVED, ModelDiff
+from pytest_provd.rendering.diffing import ADDED, CHANGED, DIFF_RESULT_KEY, REMOVED, ModelDiff
 
 
 class DiffSummary:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pytest_provd.diffing import DIFF_KEY, DIFF_RESULT_KEY
 from pytest_provd.facts import NOTE_KEY
+from pytest_provd.rendering.diffing import DIFF_KEY, DIFF_RESULT_KEY
 from pytest_provd.report import payload
 
 VERDICTS = ("failed", "baselined", "passed", "skipped")

@@ -1,7 +1,7 @@
 """Branch coverage of a target's templates across the config matrix.
 
-Each ``<model>::matrix`` item measures which branches (:mod:`pytest_provd.branches`) of the
-templates its model rendered were taken under some config of the matrix, and carries that on
+Each ``<model>::matrix`` item measures which branches (:mod:`pytest_provd.rendering.branches`)
+of the templates its model rendered were taken under some config of the matrix, and carries that on
 its call report (an attribute of the report, so it reaches the controller under pytest-xdist
 and stays out of JUnit properties).  :class:`BranchSummary` joins the models of each target
 and writes ``<plugin id>: branches 41/44`` in the ``provd`` summary; with ``-v`` it lists the
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pytest_provd import branches
+from pytest_provd.rendering import branches
 from pytest_provd.session import ProvdSession
 from pytest_provd.tiers._run import TargetRun
 
@@ -69,7 +69,7 @@ def describe(run: TargetRun, filename: str | None, branch: branches.Branch) -> s
         where = f"{branch.template}:{branch.line}"
         if filename is not None and run.manager is not None:
             # Kept lazy: the source map reads the checks' template readers (jinja2).
-            from pytest_provd.sourcemap import source_line
+            from pytest_provd.rendering.sourcemap import source_line
 
             plugin_dir = run.plugin.path
             found = source_line(run.target, plugin_dir, filename, branch.line)

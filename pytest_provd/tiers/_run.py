@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_provd import branches, tree
+from pytest_provd import tree
 from pytest_provd.capabilities import covers, split_capability_key
 from pytest_provd.problems import Problem
+from pytest_provd.rendering import branches
+from pytest_provd.rendering.shipping import missing_template_fix
 from pytest_provd.session import ProvdSession
-from pytest_provd.shipping import missing_template_fix
 from pytest_provd.suite import target_models
 from pytest_provd.tiers._served import Served, find_served, pushes_at_synchronize
 

@@ -1,5 +1,6 @@
-"""The tiers' side of :mod:`pytest_provd.sourcemap`: problems of generated files (configured
-in process, or fetched by an emulated phone) moved to the template line that wrote them."""
+"""The tiers' side of :mod:`pytest_provd.rendering.sourcemap`: problems of generated files
+(configured in process, or fetched by an emulated phone) moved to the template line that
+wrote them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ _PHONE_ERROR = re.compile(r"(?P<name>[^:]+):(?P<line>\d+): (?P<message>.*)", re.
 
 def at_templates(run: TargetRun, problems: list[Problem], data: bytes) -> list[Problem]:
     """*problems* of the generated *data*, each at the template line behind it."""
-    from pytest_provd.sourcemap import at_template  # lazy: jinja2 and the checks
+    from pytest_provd.rendering.sourcemap import at_template  # lazy: jinja2 and the checks
 
     return [at_template(run.target, problem, data) for problem in problems]
 
@@ -26,7 +27,10 @@ def fetched_problems(run: TargetRun, booted: Booted) -> list[Problem]:
     fetched is matched to the render that made it when provd configured the device (in this
     process for the embedded backend; else the device is configured again here with the raw
     config the backend gives for it, and the lines are matched)."""
-    from pytest_provd.sourcemap import at_template, matching_line  # lazy: jinja2, the checks
+    from pytest_provd.rendering.sourcemap import (  # lazy: jinja2, the checks
+        at_template,
+        matching_line,
+    )
 
     found = []
     for error in booted.state.wellformed_errors:

@@ -7,7 +7,7 @@ For every selected target whose inputs differ from ``--provd-base-ref`` (the not
 the base ref's build, each loaded in a plugin manager of its own, with the same device (the
 stable MAC an emulated phone of the model gets, see :mod:`pytest_provd.tiers._wire`), the
 same raw config and the same ports.  The two file sets are compared in canonical form
-(:mod:`pytest_provd.diffing`).
+(:mod:`pytest_provd.rendering.diffing`).
 
 The item passes whatever changed (the diff is a report section, shown with ``-rP``/``-rA``,
 a ``provd_diff`` JUnit property and a page of ``--provd-report``); with ``--provd-diff=fail``
@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.diffing import (
+from pytest_provd.problems import Problem
+from pytest_provd.rendering.diffing import (
     DIFF_KEY,
     DIFF_RESULT_KEY,
     MAX_MODEL_DIFF_CHARS,
@@ -36,7 +37,6 @@ from pytest_provd.diffing import (
     bounded,
     compare_renders,
 )
-from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import ItemSpec, ProvdItem, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, configure_and_fetch, problem_of, target_run

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_provd import tree
-from pytest_provd.matrix import LOCALES, TIMEZONES, build, model_matrix, sample_raw_config
 from pytest_provd.problems import Problem
+from pytest_provd.rendering.matrix import LOCALES, TIMEZONES, build, model_matrix, sample_raw_config
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, configure_and_fetch, target_run, xml_problems
@@ -64,7 +64,7 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     # Kept lazy: hypothesis and the server stack are only needed when this item runs.
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
-    from pytest_provd.sourcemap import at_template
+    from pytest_provd.rendering.sourcemap import at_template
 
     models = target_models(run.target) or ["?"]
     device = run.device(models[0], HOSTILE_DEVICE_INDEX)

@@ -3,7 +3,7 @@ error, every XML file well-formed, every pushed SIP user in the files, every fil
 written), with the branch coverage of its templates.
 
 The ``configure``, ``wellformed``, ``golden`` and ``provision`` items judge the sample config
-(the default); this item judges what the other configs of :func:`pytest_provd.matrix.
+(the default); this item judges what the other configs of :func:`pytest_provd.rendering.matrix.
 model_matrix` add.  A problem the default config has too is left to the items that judge the
 default.  Each problem names the config it appears under: a packed config's problem is tried
 again under each of its variants alone, and named by the first that reproduces it
@@ -19,9 +19,12 @@ from typing import Any
 
 import pytest
 
-from pytest_provd import branches, tree
+from pytest_provd import tree
 from pytest_provd.facts import current_item
-from pytest_provd.matrix import (
+from pytest_provd.problems import Problem
+from pytest_provd.rendering import branches
+from pytest_provd.rendering.literals import template_values
+from pytest_provd.rendering.matrix import (
     MatrixConfig,
     ModelShape,
     build,
@@ -30,10 +33,8 @@ from pytest_provd.matrix import (
     sample_raw_config,
     single,
 )
-from pytest_provd.problems import Problem
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import ItemSpec, TargetPlan, target_models
-from pytest_provd.template_literals import template_values
 from pytest_provd.tiers import _coverage
 from pytest_provd.tiers._run import ModelOutcome, TargetRun, configure_and_fetch, target_run
 from pytest_provd.tiers._run import xml_problems as xml_problems_of
@@ -222,7 +223,7 @@ def _labelled(run: TargetRun, result: Found, labels: list[str]) -> Problem:
     problem = result.problem
     if result.data is not None:
         # Kept lazy: the source map reads the checks' template readers (jinja2).
-        from pytest_provd.sourcemap import at_template
+        from pytest_provd.rendering.sourcemap import at_template
 
         problem = at_template(run.target, problem, result.data)
     more = labels[1 : 1 + _MAX_LABELS]

@@ -11,7 +11,7 @@ judges too); the others are *variants*, each named by a short label (``tls``,
 ``funckeys=park``, ``lines=6``) that says exactly what it changes (see :data:`VARIANTS`).
 
 The values a model's templates compare raw-config parameters with are added to the axes
-(:func:`~pytest_provd.template_literals.template_values`: ``sip_srtp_mode == 'required'``,
+(:func:`~pytest_provd.rendering.literals.template_values`: ``sip_srtp_mode == 'required'``,
 ``'1' in sip_lines``).
 
 :func:`model_matrix` packs the variants into few configs: each config takes one variant of

@@ -1,7 +1,7 @@
 """Failures of generated files located in the user's source tree: the template line that
 wrote the broken line (traced by :mod:`pytest_provd.provd.plugins.renders`), in the family file
-the build copied, or made with ``sed`` from (:mod:`pytest_provd.shipping`), then the generated
-file and line.
+the build copied, or made with ``sed`` from (:mod:`pytest_provd.rendering.shipping`),
+then the generated file and line.
 
 Every location is relative to the repository holding ``plugins/`` (``plugins/wazo_x/...``) or
 to the built plugin (``<plugin id>/...``): no temporary dirs, no ports, so baselines keep
@@ -18,7 +18,7 @@ from pathlib import Path
 from pytest_provd import tree
 from pytest_provd.problems import Problem, read_source_line
 from pytest_provd.provd.plugins import renders
-from pytest_provd.shipping import made_from, repo_rel
+from pytest_provd.rendering.shipping import made_from, repo_rel
 
 _COLUMN = re.compile(r"\bcolumn (\d+)")
 _SIMILAR = 0.75
