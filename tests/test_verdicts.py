@@ -279,3 +279,16 @@ def test_no_dhcp_items_without_a_dhcp_directory(pytester: pytest.Pytester, tree:
     result = run(pytester, "wazo-digium-redirect-2.0", "--collect-only", "-q")
     assert "dhcp::" not in result.stdout.str()
     assert "wazo-digium-redirect-2.0::D60::provision" in result.stdout.str()
+
+
+# -- a wildcard plugin (null, zero): no model, so no phone; said as such, not "no emulator"
+
+
+def test_wildcard_plugin_has_no_phone_to_boot(pytester: pytest.Pytester, tree: Path) -> None:
+    copy(tree, "wazo_wildcard")
+    result = run(pytester, "wazo-acme-catchall", "-rs", "-k", PROVISION)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*wazo-acme-catchall declares no phone model (capability '*, *, *'): *no phone to boot*"]
+    )
+    result.stdout.no_fnmatch_line("*no phone emulator*")
