@@ -67,11 +67,16 @@ class ProvdSession:
         return gen_cfg
 
     def plugin_proxies(self) -> dict[str, str]:
-        """The ``proxies`` provd passes plugins: none for our compat library; with the real
-        ``wazo_provd`` in place, a loopback proxy so real fetchfw never leaves 127.0.0.1."""
+        """The ``proxies`` provd passes plugins: none for our compat library (``embedded``,
+        ``url``); for the ``real`` backend's installed ``wazo_provd``, a loopback proxy so
+        real fetchfw never leaves 127.0.0.1.
+
+        Activates the library of ``--provd-backend`` in this process, so the plugin managers
+        made next load plugins against it whatever else is installed.
+        """
         from pytest_provd import compat  # lazy: the compat namespace is the server stack's
 
-        if compat.activate() != "real":
+        if compat.activate(self.options.backend) != "real":
             return {}
         if self._proxy is None:
             from pytest_provd.firmware.proxy import FirmwareProxy  # lazy: only with wazo_provd

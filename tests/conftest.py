@@ -32,7 +32,7 @@ def server_stack() -> None:
     leave a second twisted behind it. Imported once, before any snapshot, nothing is dropped.
     """
     packages = [pytest_provd, emulators]
-    if compat.activate() == "compat":
+    if compat.activate("embedded") == "compat":
         packages.append(importlib.import_module("wazo_provd"))
     for package in packages:
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):

@@ -43,24 +43,41 @@ def test_legacy_name_gives_the_same_modules() -> None:
     assert provd.devices.pgasso.DeviceSupport is DeviceSupport
 
 
-def test_real_wazo_provd_is_not_shadowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _swap_provd_modules(saved: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Take every wazo_provd module out of sys.modules (and put *saved* back); the ones taken."""
+    taken = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "wazo_provd"}
+    for k in taken:
+        del sys.modules[k]
+    sys.modules.update(saved or {})
+    return taken
+
+
+def test_an_installed_wazo_provd_is_used_only_by_the_real_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = tmp_path / "wazo_provd"
     fake.mkdir()
     (fake / "__init__.py").write_text("REAL = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "wazo_provd"}
-    for k in saved:
-        del sys.modules[k]
+    saved = _swap_provd_modules()
     try:
-        assert compat.activate() == "real"
+        # The embedded backend keeps to ours even with another wazo_provd first on the path.
+        monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(compat.SHIM_DIR)])
+        assert compat.activate("embedded") == "compat"
         import wazo_provd
 
-        assert getattr(wazo_provd, "REAL", False)
+        assert not getattr(wazo_provd, "REAL", False)
+        with pytest.raises(compat.CompatConflict, match="real backend needs a process"):
+            compat.activate("real")
+        _swap_provd_modules()
+        assert compat.activate("real") == "real"
+        assert getattr(sys.modules["wazo_provd"], "REAL", False)
         assert not compat.using_compat()
+        with pytest.raises(compat.CompatConflict, match="embedded backend loads plugins"):
+            compat.activate("embedded")
+        assert compat.activate() == "real"
     finally:
-        for k in [k for k in sys.modules if k.split(".")[0] == "wazo_provd"]:
-            del sys.modules[k]
-        sys.modules.update(saved)
+        _swap_provd_modules(saved)
 
 
 @pytest.mark.parametrize(

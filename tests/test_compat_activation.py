@@ -15,7 +15,8 @@ import pytest
 from pytest_provd import compat
 
 pytestmark = pytest.mark.skipif(
-    compat.real_installed(), reason="a real wazo_provd is installed here: compat stays unused"
+    compat.real_installed(),
+    reason="a real wazo_provd is installed here: it stays importable without compat",
 )
 
 SHIM = str(compat.SHIM_DIR)

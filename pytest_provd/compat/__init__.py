@@ -1,8 +1,10 @@
 """Stand-ins for the parts of provd that real plugin code imports.
 
 Plugins from wazo-provd-plugins import ``wazo_provd`` (current) or ``provd`` (before 24.02).
-:func:`activate` makes both names resolve to our own implementation under ``_shim/`` — unless a
-real ``wazo_provd`` is installed, in which case plugins keep using the real library.
+:func:`activate` makes both names resolve to our own implementation under ``_shim/``, whether
+or not a real ``wazo_provd`` is installed: the backend decides, not the environment.  Only
+``activate("real")`` (the ``real`` backend) imports the installed library instead.  One
+process uses one of the two: a plugin's classes cannot come from both.
 
 Nothing is cached here: the mode is read from ``sys.modules`` each time, and the ``sys.path`` /
 ``sys.meta_path`` entries are put back whenever they are missing. pytester's in-process runs
@@ -74,43 +76,68 @@ def _real_spec() -> importlib.machinery.ModuleSpec | None:
     return spec if spec is not None and not _is_ours(spec.origin) else None
 
 
-def _install_shim() -> None:
+def _install_shim(ahead: bool) -> None:
     shim = str(SHIM_DIR)
     if shim not in sys.path:
-        # Appended, not prepended: anything installed later still takes precedence.
-        sys.path.append(shim)
-    if _FINDER not in sys.meta_path and not _legacy_provd_installed():
-        # Ahead of PathFinder, which would re-execute wazo_provd files as provd.*.
+        if ahead:
+            # An installed wazo_provd must not win: ours comes first on the path.
+            sys.path.insert(0, shim)
+        else:
+            # Appended, not prepended: nothing else is named wazo_provd.
+            sys.path.append(shim)
+    if _FINDER not in sys.meta_path and not _foreign_provd_imported():
+        # Ahead of PathFinder, which would re-execute wazo_provd files as provd.*, or
+        # import an installed provd (wazo-provd's alias of its own wazo_provd).
         sys.meta_path.insert(0, _FINDER)
 
 
-def _legacy_provd_installed() -> bool:
-    """True when a real pre-24.02 ``provd`` package is importable: it keeps its name."""
+def _foreign_provd_imported() -> bool:
+    """True when this process imported a ``provd`` that is not ours (it keeps its name)."""
     module = sys.modules.get("provd")
-    if module is not None:
-        return not _is_ours(getattr(module, "__file__", None))
-    spec = importlib.machinery.PathFinder.find_spec("provd")
-    # A bare directory named provd is a namespace package (no origin), not provd.
-    return spec is not None and spec.origin is not None
+    return module is not None and not _is_ours(getattr(module, "__file__", None))
 
 
-def activate() -> str:
-    """Make ``wazo_provd`` and ``provd`` importable; idempotent.
+class CompatConflict(RuntimeError):
+    """This process already imported the other ``wazo_provd`` (ours or the installed one)."""
 
-    Returns ``"compat"`` when our stand-in is used, ``"real"`` when an installed wazo_provd
-    was found (it is imported, and left alone otherwise).
+
+def activate(backend: str | None = None) -> str:
+    """Make ``wazo_provd`` and ``provd`` importable for *backend*; idempotent.
+
+    ``"real"`` imports the installed ``wazo_provd`` and returns ``"real"``
+    (:class:`ModuleNotFoundError` when there is none).  Any other backend (``embedded``,
+    ``url``) gets our stand-in, even where a real one is installed, and ``"compat"``.
+    ``None`` keeps what this process imported already, else our stand-in.  Asking for the
+    one the process did not import raises :class:`CompatConflict`.
     """
     with _LOCK:
         current = mode()
+        if backend == "real":
+            if current == "compat":
+                raise CompatConflict(
+                    "this process imported pytest-provd's own wazo_provd already; the real "
+                    "backend needs a process of its own"
+                )
+            if current is None:
+                if _real_spec() is None:
+                    raise ModuleNotFoundError("no installed wazo_provd", name="wazo_provd")
+                while str(SHIM_DIR) in sys.path:  # left by an earlier activation
+                    sys.path.remove(str(SHIM_DIR))
+                importlib.import_module("wazo_provd")
+            return "real"
         if current == "real":
-            return "real"
-        if current is None and _real_spec() is not None:
-            importlib.import_module("wazo_provd")
-            return "real"
+            if backend is None:
+                return "real"
+            raise CompatConflict(
+                f"this process imported the installed wazo_provd already; the {backend} "
+                "backend loads plugins against pytest-provd's own, in a process of its own"
+            )
         # Our stand-in, imported already or not: (re)install its path and finder, which a
         # restore of sys.path / sys.meta_path may have taken away.
-        _install_shim()
+        _install_shim(ahead=current is None and _real_spec() is not None)
         importlib.import_module("wazo_provd")
+        if mode() != "compat":  # a wazo_provd was put ahead of ours on the path meanwhile
+            raise CompatConflict(f"import wazo_provd did not give {SHIM_DIR}")
         return "compat"
 
 

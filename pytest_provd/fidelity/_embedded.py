@@ -7,8 +7,6 @@ our compat ``wazo_provd`` even where a real one is installed (:func:`force_compa
 
 from __future__ import annotations
 
-import importlib
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -23,12 +21,7 @@ def force_compat() -> None:
 
     Call before anything imports ``wazo_provd``.
     """
-    if compat.mode() is None:
-        # Ahead of site-packages: compat.activate() then finds ours already imported.
-        sys.path.insert(0, str(compat.SHIM_DIR))
-        importlib.import_module("wazo_provd")
-    if compat.activate() != "compat":
-        raise RuntimeError("wazo_provd was imported before the embedded side could use ours")
+    compat.activate("embedded")
 
 
 def render(job: Job) -> SideResult:

@@ -57,7 +57,9 @@ class PluginManager:
     """The installed plugins of a directory and the loaded ones.
 
     *gen_cfg* is provd's general configuration passed to every plugin (``proxies``...),
-    *spec_cfg* maps plugin ids to their specific configuration.
+    *spec_cfg* maps plugin ids to their specific configuration.  Plugins import the
+    ``wazo_provd`` of *backend* (:func:`~pytest_provd.compat.activate`); None keeps the one
+    this process activated already, else ours.
     """
 
     def __init__(
@@ -68,8 +70,9 @@ class PluginManager:
         spec_cfg: dict[str, dict[str, Any]] | None = None,
         app: Any = None,
         timeout: float = twisted_bridge.DEFAULT_TIMEOUT,
+        backend: str | None = None,
     ) -> None:
-        activate()
+        activate(backend)
         self.plugins_dir = Path(plugins_dir)
         self.plugins_dir.mkdir(parents=True, exist_ok=True)
         self.gen_cfg = gen_cfg
