@@ -96,9 +96,9 @@ class ProvdItem(pytest.Item):
         """Problems one per line, the first one in short summaries; other exceptions keep
         pytest's usual report."""
         if isinstance(excinfo.value, ProvdCheckFailed):
-            return failure_repr(self.nodeid, excinfo.value.problems)
+            return failure_repr(self.nodeid, excinfo.value.problems, self.config)
         if isinstance(excinfo.value, SourceError):
-            return source_error_repr(self.nodeid, excinfo.value)
+            return source_error_repr(self.nodeid, excinfo.value, self.config)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

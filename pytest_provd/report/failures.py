@@ -76,8 +76,34 @@ def summary(problems: list[Problem]) -> str:
     return problems[0].summary() + more
 
 
-def failure_repr(nodeid: str, problems: list[Problem]) -> ExceptionChainRepr:
-    """``<node id>: N problem(s)`` then one problem a line; the first one is the crash."""
+def shown(problems: list[Problem], config: pytest.Config) -> list[Problem]:
+    """*problems* as the terminal shows them: paths under the plugins repository relative to
+    it (``plugins/wazo_snom/...``), as a maintainer reads them in their checkout."""
+    root = normaliser(config).root
+    if root is None:
+        return problems
+    resolved = root.resolve()
+    out = []
+    for problem in problems:
+        path = Path(str(problem.path))
+        if path.is_absolute():
+            try:
+                problem = replace(problem, path=path.resolve().relative_to(resolved).as_posix())
+            except ValueError:  # outside the repository: kept whole
+                pass
+        out.append(problem)
+    return out
+
+
+def failure_repr(
+    nodeid: str, problems: list[Problem], config: pytest.Config | None = None
+) -> ExceptionChainRepr:
+    """``<node id>: N problem(s)`` then one problem a line; the first one is the crash.
+
+    With *config*, paths are shown relative to the plugins repository (:func:`shown`).
+    """
+    if config is not None:
+        problems = shown(problems, config)
     lines = [f"{nodeid}: {len(problems)} problem(s)"]
     # One physical line an entry: pytest < 8 prints only the first line of a multi-line one.
     lines += [line for p in problems for line in f"  {p}".split("\n")]
@@ -87,6 +113,8 @@ def failure_repr(nodeid: str, problems: list[Problem]) -> ExceptionChainRepr:
     return ExceptionChainRepr([(ReprTraceback([entry], None, "value"), crash, None)])
 
 
-def source_error_repr(nodeid: str, exc: SourceError) -> ExceptionChainRepr:
+def source_error_repr(
+    nodeid: str, exc: SourceError, config: pytest.Config | None = None
+) -> ExceptionChainRepr:
     """A :class:`SourceError` said in one line, as a problem."""
-    return failure_repr(nodeid, [Problem(exc.path, exc.message, exc.line)])
+    return failure_repr(nodeid, [Problem(exc.path, exc.message, exc.line)], config)

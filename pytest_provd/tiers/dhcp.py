@@ -187,7 +187,7 @@ class DhcpItem(pytest.Item):
         """Problems one per line, as the generated suite's items say them (the first one in
         short summaries, with any pytest)."""
         if isinstance(excinfo.value, ProvdCheckFailed):
-            return failure_repr(self.nodeid, excinfo.value.problems)
+            return failure_repr(self.nodeid, excinfo.value.problems, self.config)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
