@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_provd import compat
 from pytest_provd.net import is_loopback_url
 
 BACKENDS = ("embedded", "real", "url")
@@ -45,6 +46,22 @@ def _get(config: pytest.Config, name: str) -> object:
     return value
 
 
+def _check_real_backend() -> None:
+    """A usage error when the ``real`` backend cannot run in this process: a CI job that
+    asked for real provd must not go green without it."""
+    missing = compat.real_missing()
+    if missing:
+        raise pytest.UsageError(
+            f"--provd-backend real: cannot import {', '.join(missing)}; {compat.REAL_INSTALL_HINT}"
+        )
+    if compat.mode() == "compat":
+        raise pytest.UsageError(
+            "--provd-backend real: this process imported pytest-provd's own wazo_provd "
+            "already (an earlier embedded run in the same interpreter); run it in a "
+            "process of its own"
+        )
+
+
 def read_options(config: pytest.Config) -> ProvdOptions:
     """Validate the options; a bad value is a :class:`pytest.UsageError` naming valid ones."""
     opts = ProvdOptions()
@@ -67,6 +84,8 @@ def read_options(config: pytest.Config) -> ProvdOptions:
             f"--provd-backend: unknown backend {backend!r}; valid: {', '.join(BACKENDS)}"
         )
     opts.backend = backend
+    if backend == "real":
+        _check_real_backend()
     url = _get(config, "url")
     opts.url = str(url) if url else None
     token = _get(config, "token")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,22 +143,36 @@ def test_backend_option_mistakes_are_usage_errors(
 
 
 @pytest.mark.skipif(compat.real_installed(), reason="a real wazo_provd is installed here")
-def test_real_backend_without_wazo_provd_skips_the_phone_items_saying_why(
+def test_real_backend_without_wazo_provd_is_a_usage_error_saying_what_to_install(
     pytester: pytest.Pytester, samples: Path
 ) -> None:
-    result = pytester.runpytest(
-        "--provd-plugins-dir",
-        str(samples),
-        "--provd-plugin",
-        TARGET,
-        "-m",
-        "provd_provision",
-        "--provd-backend",
-        "real",
-        "-rs",
+    # A CI job that asked for real provd must not go green without it: no item runs.
+    result = pytester.runpytest_subprocess(
+        "--provd-plugins-dir", str(samples), "--provd-plugin", TARGET, "--provd-backend", "real"
     )
-    result.assert_outcomes(skipped=6)
-    result.stdout.fnmatch_lines(["*--provd-backend real: wazo_provd is not importable*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--provd-backend real: cannot import wazo_provd*; install wazo-provd and its "
+            "dependencies in this environment*pip install -r test-requirements.txt*"
+        ]
+    )
+    assert "passed" not in result.stdout.str() and "skipped" not in result.stdout.str()
+
+
+def test_real_backend_missing_names_each_module_it_cannot_import(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "xivo_fetchfw" else real_find_spec(name, *a),
+    )
+    monkeypatch.delitem(sys.modules, "xivo_fetchfw", raising=False)
+    missing = compat.real_missing()
+    assert "xivo_fetchfw" in missing
+    assert ("wazo_provd" in missing) is not compat.real_installed()
 
 
 @pytest.mark.parametrize(

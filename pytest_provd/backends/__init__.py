@@ -57,7 +57,8 @@ def make_backend(
     """The backend called *name* (one of :data:`BACKENDS`), not started.
 
     *state_dir* is private to it (embedded, real); ``url`` needs *url* and takes *http_url*,
-    *tftp_port* and *token*; *firmware_dir* is the embedded provd's firmware cache.
+    *tftp_port* and *token*; *firmware_dir* is the cache of real firmware files (embedded,
+    real).
     """
     if name == "url":
         if url is None:
@@ -66,7 +67,7 @@ def make_backend(
             url, http_url=http_url, tftp_port=tftp_port or DEFAULT_TFTP_PORT, token=token
         )
     if name == "real":
-        return RealBackend(state_dir)
+        return RealBackend(state_dir, firmware_dir=firmware_dir)
     if name == "embedded":
         return EmbeddedBackend(state_dir, firmware_dir=firmware_dir)
     raise BackendError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")

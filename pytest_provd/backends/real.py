@@ -1,6 +1,8 @@
 """The ``real`` backend: an installed ``wazo_provd`` run in-process.
 
 How it is driven is :mod:`pytest_provd.backends.realprovd`'s; this is the :class:`Backend` face.
+Plugins' firmware downloads (real fetchfw) go through a loopback
+:class:`~pytest_provd.firmware.proxy.FirmwareProxy` serving ``--provd-firmware-dir``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from pytest_provd.backends.base import BackendUnavailable, Driver, ProvdEndpoints
 from pytest_provd.backends.realprovd import RealProvd, unavailable_reason
+from pytest_provd.firmware.proxy import FirmwareProxy
 
 
 class RealBackend:
@@ -18,10 +21,14 @@ class RealBackend:
 
     name = "real"
 
-    def __init__(self, state_dir: Path, **options: Any) -> None:
+    def __init__(
+        self, state_dir: Path, *, firmware_dir: Path | None = None, **options: Any
+    ) -> None:
         self.state_dir = state_dir
+        self.firmware_dir = firmware_dir
         self.options = options
         self._provd: RealProvd | None = None
+        self._proxy: FirmwareProxy | None = None
 
     @staticmethod
     def available() -> str | None:
@@ -32,14 +39,26 @@ class RealBackend:
         reason = unavailable_reason()
         if reason is not None:
             raise BackendUnavailable(reason)
-        self._provd = RealProvd(self.state_dir, **self.options).start()
+        self._proxy = FirmwareProxy(self.firmware_dir).start()
+        try:
+            self._provd = RealProvd(
+                self.state_dir, proxies=self._proxy.proxies, **self.options
+            ).start()
+        except BaseException:
+            self.close()
+            raise
         assert self._provd.endpoints is not None
         return self._provd.endpoints
 
     def close(self) -> None:
-        if self._provd is not None:
-            self._provd.close()
-            self._provd = None
+        try:
+            if self._provd is not None:
+                self._provd.close()
+                self._provd = None
+        finally:
+            if self._proxy is not None:
+                self._proxy.close()
+                self._proxy = None
 
     def install_plugin(self, built_dir: Path) -> str:
         assert self._provd is not None, "start() first"

@@ -1,18 +1,20 @@
 """The ``real`` backend: an installed ``wazo_provd`` driven in-process.
 
 What runs is real provd's: the provisioning application (config and device collections in
-its JSON database, plugin manager, device configuration), its request processing (the info
-extractor, retriever and updater from provd's own ``*.py.conf.default`` files), its twisted
-HTTP site and its TFTP protocol, on free ports of 127.0.0.1.  Plugins are installed the way
-provd installs them: from a plugin server (ours, on loopback) with ``pg_mgr.update`` and
-``pg_install``.
+its JSON database, plugin manager, device configuration) with production's configuration
+(:mod:`.realconf`: ``wazo_provd.config``'s defaults, the base raw config it derives, with
+``http_base_url``), its default request processing (info extractor, retriever, updater,
+built from its own classes; ``$PYTEST_PROVD_REAL_CONFIG_DIR`` may name a directory of
+``*.py.conf.default`` files to run instead), its twisted HTTP site and its TFTP protocol, on
+free ports of 127.0.0.1.  Plugins are installed the way provd installs them: from a plugin
+server (ours, on loopback) with ``pg_mgr.update`` and ``pg_install``.  Firmware is installed
+by the plugins' real fetchfw, through the loopback proxy the backend gives provd.
 
 What does not run is real provd's REST API: every route checks tokens and tenants with
 wazo-auth, which a test run does not have.  The harness calls the application directly
 instead (:meth:`RealProvd.add_config`, :meth:`RealProvd.add_device`,
-:meth:`RealProvd.dhcpinfo`), so :attr:`ProvdEndpoints.rest_url` is empty.  Firmware is not
-installed either: real fetchfw downloads from vendor sites, and the harness stays on
-loopback.
+:meth:`RealProvd.dhcpinfo`), so :attr:`ProvdEndpoints.rest_url` is empty (the ``url``
+backend drives a real provd daemon's REST API).
 
 The twisted reactor runs in one daemon thread for the life of the process (a reactor cannot
 be restarted); every call into provd is made on that thread.
@@ -21,7 +23,6 @@ be restarted); every call into provd is made on that thread.
 from __future__ import annotations
 
 import concurrent.futures
-import importlib.util
 import os
 import tempfile
 import threading
@@ -32,10 +33,16 @@ from twisted.internet import defer
 
 from pytest_provd import compat, tree
 from pytest_provd.backends.base import BackendError, ProvdEndpoints, plugin_server
+from pytest_provd.backends.realconf import (
+    application_config,
+    production_base_raw_config,
+    request_processors,
+)
 from pytest_provd.provd.domain.configs import default_configs
 
-# Where provd keeps its request-processing configuration: a source checkout ships it under
-# etc/wazo-provd, a Debian install under /etc/wazo-provd.
+# An optional override: a directory of provd's request-processing files
+# (``info_extractor.py.conf.default``...), run as provd runs them, instead of the default
+# processors built from the installed library's classes (realconf.request_processors).
 REQUEST_CONFIG_ENV = "PYTEST_PROVD_REAL_CONFIG_DIR"
 _PROCESSORS = ("info_extractor", "retriever", "updater")
 _CALL_TIMEOUT_S = 60.0
@@ -45,33 +52,27 @@ _reactor_thread: threading.Thread | None = None
 
 
 def unavailable_reason() -> str | None:
-    """None when an installed ``wazo_provd`` can run here, else why not."""
-    if not compat.real_installed():
-        return (
-            "wazo_provd is not importable: install wazo-provd in this environment "
-            "(as the plugins repository's tox env does) to use --provd-backend real"
-        )
-    if request_config_dir() is None:
-        return (
-            "provd's request-processing files (info_extractor.py.conf.default, ...) were not "
-            f"found next to wazo_provd nor in /etc/wazo-provd; set {REQUEST_CONFIG_ENV}"
-        )
+    """None when an installed ``wazo_provd`` can run here, else why not and what to install."""
+    missing = compat.real_missing()
+    if missing:
+        return f"cannot import {', '.join(missing)}; {compat.REAL_INSTALL_HINT}"
     return None
 
 
 def request_config_dir() -> Path | None:
-    """The directory holding ``info_extractor.py.conf.default`` and friends."""
-    candidates: list[Path] = []
-    if os.environ.get(REQUEST_CONFIG_ENV):
-        candidates.append(Path(os.environ[REQUEST_CONFIG_ENV]))
-    spec = importlib.util.find_spec("wazo_provd")
-    if spec is not None and spec.origin:
-        candidates.append(Path(spec.origin).parent.parent / "etc" / "wazo-provd")
-    candidates.append(Path("/etc/wazo-provd"))
-    for candidate in candidates:
-        if all((candidate / f"{name}.py.conf.default").is_file() for name in _PROCESSORS):
-            return candidate
-    return None
+    """The ``$PYTEST_PROVD_REAL_CONFIG_DIR`` override, if set (a :class:`BackendError` when it
+    lacks one of provd's three request-processing files); None: the built-in defaults."""
+    value = os.environ.get(REQUEST_CONFIG_ENV)
+    if not value:
+        return None
+    directory = Path(value)
+    for name in _PROCESSORS:
+        if not (directory / f"{name}.py.conf.default").is_file():
+            raise BackendError(
+                f"{REQUEST_CONFIG_ENV}={value}: no {name}.py.conf.default there (unset it to "
+                "use provd's default request processing)"
+            )
+    return directory
 
 
 def _reactor() -> Any:
@@ -121,11 +122,22 @@ def _options_of(raw: list[str]) -> dict[int, str]:
 
 
 class RealProvd:
-    """Real provd's application and servers, in this process (start, use, close)."""
+    """Real provd's application and servers, in this process (start, use, close).
 
-    def __init__(self, state_dir: Path, *, base_raw_config: dict[str, Any] | None = None) -> None:
+    *base_raw_config* overrides keys of production's base raw config; *proxies* is provd's
+    ``proxy`` section (where plugins' fetchfw downloads go: the loopback firmware proxy).
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        base_raw_config: dict[str, Any] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> None:
         self.state_dir = Path(state_dir)
         self._base_raw_config = base_raw_config
+        self._proxies = dict(proxies or {})
         self.app: Any = None
         self._dhcp: Any = None
         self._ports: list[Any] = []
@@ -133,13 +145,15 @@ class RealProvd:
 
     def start(self) -> RealProvd:
         """Start the application, HTTP and TFTP on 127.0.0.1; returns self."""
-        _call(self._start)
+        compat.activate("real")
+        conf_dir = request_config_dir()  # before anything listens: a bad override is said first
+        _call(self._start, conf_dir)
         http = self._ports[0].getHost().port
         tftp = self._ports[1].getHost().port
         self.endpoints = ProvdEndpoints("", f"http://127.0.0.1:{http}/", ("127.0.0.1", tftp))
         return self
 
-    def _start(self) -> None:
+    def _start(self, conf_dir: Path | None) -> None:
         # Lazy: wazo_provd is only there when the real backend can run at all.
         from twisted.web.resource import Resource
         from wazo_provd.app import ProvisioningApplication
@@ -158,27 +172,29 @@ class RealProvd:
         tftp_protocol = TFTPProtocol()
         tftp_port = reactor.listenUDP(0, tftp_protocol, interface="127.0.0.1")
         self._ports = [http_port, tftp_port]
-        base_raw = dict(self._base_raw_config or {})
-        base_raw.setdefault("ip", "127.0.0.1")
-        base_raw.setdefault("http_port", http_port.getHost().port)
-        base_raw.setdefault("tftp_port", tftp_port.getHost().port)
-        config = self._config(base_raw)
+        base_raw = production_base_raw_config(
+            f"http://127.0.0.1:{http_port.getHost().port}", tftp_port.getHost().port
+        )
+        base_raw.update(self._base_raw_config or {})
+        config = application_config(self.state_dir, base_raw, self._proxies)
         self._db = JsonDatabaseFactory().new_database(
-            "json", "default", json_db_dir=str(self.state_dir / "jsondb")
+            "json", "default", json_db_dir=config["database"]["json_db_dir"]
         )
         self.app = ProvisioningApplication(
             ConfigCollection(self._db.collection("configs")),
             DeviceCollection(self._db.collection("devices")),
             config,
         )
-        conf_dir = request_config_dir()
-        assert conf_dir is not None
-        processors = []
-        for name in _PROCESSORS:
-            namespace: dict[str, Any] = {**ident.__dict__, **pgasso.__dict__, "app": self.app}
-            path = conf_dir / f"{name}.py.conf.default"
-            exec(compile(path.read_text(), str(path), "exec"), namespace)
-            processors.append(namespace[name])
+        if conf_dir is None:
+            processors = request_processors(self.app)
+        else:
+            found = []
+            for name in _PROCESSORS:
+                namespace: dict[str, Any] = {**ident.__dict__, **pgasso.__dict__, "app": self.app}
+                path = conf_dir / f"{name}.py.conf.default"
+                exec(compile(path.read_text(), str(path), "exec"), namespace)
+                found.append(namespace[name])
+            processors = (found[0], found[1], found[2])
         process = ident.RequestProcessingService(self.app, *processors)
         http_service = ident.HTTPRequestProcessingService(process, self.app.pg_mgr, 0)
         # Site(holder) is already listening: swap provd's request processing in as its root.
@@ -190,26 +206,6 @@ class RealProvd:
         for cfg in default_configs("127.0.0.1"):
             self.app._cfg_collection.insert(dict(cfg))
 
-    def _config(self, base_raw: dict[str, Any]) -> dict[str, Any]:
-        storage = self.state_dir / "storage"
-        cache = self.state_dir / "cache"
-        for path in (storage / "plugins", cache):
-            path.mkdir(parents=True, exist_ok=True)
-        return {
-            "general": {
-                "base_storage_dir": str(storage),
-                "cache_dir": str(cache),
-                "cache_plugin": False,
-                "check_compat_min": True,
-                "check_compat_max": True,
-                "base_raw_config": base_raw,
-                "http_auth_strategy": None,
-            },
-            "proxy": {},
-            "tenants": {},
-            "plugin_config": {},
-        }
-
     # driving the application ------------------------------------------------------------
 
     def install_plugin_dir(self, built_dir: Path) -> str:
@@ -219,6 +215,12 @@ class RealProvd:
             tree.package(built_dir, Path(tmp))
             tree.write_plugins_db(Path(tmp))
             with plugin_server(Path(tmp)) as url:
+                # provd downloads plugins through its proxy settings, and the firmware proxy
+                # refuses what is not firmware: no proxy while the loopback plugin server
+                # serves (as a maintainer would clear http_proxy), the same dict back after
+                # (plugins' fetchfw handlers keep a reference to it).
+                proxies = dict(self.app.proxies)
+                _call(self.app.proxies.clear)
                 try:
                     _call(setattr, self.app.pg_mgr, "server", url)
                     _call(lambda: self.app.pg_mgr.update()[0])
@@ -227,6 +229,8 @@ class RealProvd:
                     raise BackendError(
                         f"real provd could not install {plugin_id}: {type(exc).__name__}: {exc}"
                     ) from exc
+                finally:
+                    _call(self.app.proxies.update, proxies)
         if not _call(self.app.pg_mgr.__contains__, plugin_id):
             raise BackendError(f"real provd installed {plugin_id} but did not load it")
         return plugin_id

@@ -171,6 +171,37 @@ def using_compat() -> bool:
     return mode() == "compat"
 
 
+REAL_REQUIRES = (
+    "wazo_provd",
+    "twisted",
+    "xivo",
+    "xivo_fetchfw",
+    "wazo_auth_client",
+    "wazo_amid_client",
+    "jinja2",
+    "pydantic",
+)
+"""What the ``real`` backend imports: ``wazo_provd`` and the packages it needs to run."""
+
+REAL_INSTALL_HINT = (
+    "install wazo-provd and its dependencies in this environment, as the plugins "
+    "repository's tox env does: pip install -r test-requirements.txt (wazo-provd, "
+    "xivo-fetchfw, xivo-lib-python, wazo-auth-client, wazo-amid-client and "
+    "wazo-lib-rest-client from their master archives, with the twisted, jinja2, pydantic "
+    "and zope.interface it pins)"
+)
+"""What to do when :func:`real_missing` names something."""
+
+
+def real_missing() -> list[str]:
+    """The modules of :data:`REAL_REQUIRES` that cannot be imported here (nothing imported)."""
+    missing = [] if real_installed() else ["wazo_provd"]
+    for name in REAL_REQUIRES[1:]:
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            missing.append(name)
+    return missing
+
+
 def real_installed() -> bool:
     """True when a real ``wazo_provd`` (not our stand-in) is imported or importable."""
     return mode() == "real" or _real_spec() is not None
