@@ -217,9 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--python", metavar="PATH", help="interpreter that has wazo_provd (default: this one)"
     )
     fidelity.add_argument(
+        "--matrix",
+        choices=("gate", "builtin"),
+        default="gate",
+        help="gate: each model under the configs its <model>::matrix item renders, and the "
+        "default (the default); builtin: the sample config, 4 timezones, 3 locales, features",
+    )
+    fidelity.add_argument(
         "--configs",
         metavar="FILE",
-        help="JSON list of {label, raw_config} (default: the built-in matrix)",
+        help="JSON list of {label, raw_config} every model renders (instead of --matrix)",
     )
     fidelity.add_argument(
         "--json", metavar="FILE", help="write the full report (with diffs) to this file"

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pytest_provd import tree
+from pytest_provd.fidelity import gate
 from pytest_provd.fidelity.compare import VOLATILE, TargetReport, format_report, summary
 from pytest_provd.fidelity.matrix import RenderConfig, default_configs
 from pytest_provd.fidelity.run import FidelityUnavailable, load_configs, run
@@ -16,19 +17,22 @@ from pytest_provd.fidelity.run import FidelityUnavailable, load_configs, run
 
 def run_command(targets: list[tree.Target], args: argparse.Namespace) -> int:
     """0 when every file is identical (volatile values aside), 1 when not, 2 on bad input."""
+    configs: list[RenderConfig] | None = None  # each model under its gate matrix
     try:
-        configs: list[RenderConfig] = (
-            load_configs(Path(args.configs)) if args.configs else default_configs()
-        )
+        if args.configs:
+            configs = load_configs(Path(args.configs))
+        elif args.matrix == "builtin":
+            configs = default_configs()
     except ValueError as exc:
         print(f"provd-harness fidelity: {exc}", file=sys.stderr)
         return 2
     python = args.python or sys.executable
-    print(
-        f"fidelity: {len(targets)} target(s) x {len(configs)} config(s) "
-        f"({', '.join(c.label for c in configs)}); real side: {python}",
-        flush=True,
+    shown = (
+        "each model under its gate matrix (the <model>::matrix configs and the default)"
+        if configs is None
+        else f"{len(configs)} config(s) ({', '.join(c.label for c in configs)})"
     )
+    print(f"fidelity: {len(targets)} target(s) x {shown}; real side: {python}", flush=True)
 
     def progress(report: TargetReport) -> None:
         print(format_report(report, diffs=not args.no_diffs), flush=True)
@@ -49,7 +53,7 @@ def run_command(targets: list[tree.Target], args: argparse.Namespace) -> int:
     print("total: " + ", ".join(f"{v} {k}" for k, v in totals.items()))
     if args.json:
         data = {
-            "configs": [c.label for c in configs],
+            "configs": gate.NAME if configs is None else [c.label for c in configs],
             "summary": totals,
             "targets": [
                 {

@@ -112,33 +112,45 @@ def _mac(index: int) -> str:
     )
 
 
-def devices_for(
-    plugin_id: str, models: list[str], capabilities: dict[str, Any], configs: list[RenderConfig]
-) -> list[DeviceJob]:
-    """One device per config and model, with stable ids and MACs (the same on both sides)."""
+def device_for(
+    plugin_id: str,
+    model: str,
+    capabilities: dict[str, Any],
+    index: int,
+    config: RenderConfig,
+    config_ref: str,
+) -> DeviceJob:
+    """Device number *index* (its id, MAC and IP come from it) of *model*, rendered with
+    *config* (the config document *config_ref*)."""
     vendor = next(
         (p.vendor for p in map(split_capability_key, map(str, capabilities)) if p is not None),
         "Unknown",
     )
-    jobs: list[DeviceJob] = []
-    for c, config in enumerate(configs):
-        for m, model in enumerate(models):
-            index = c * 1000 + m + 1
-            key = split_capability_key(capability_key(capabilities, model) or "")
-            device: dict[str, Any] = {
-                "id": f"fid{index:06d}",
-                "mac": _mac(index),
-                "ip": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
-                "vendor": key.vendor if key is not None else vendor,
-                "model": model,
-                "plugin": plugin_id,
-                "config": config_id(c),
-                "added": "manual",
-            }
-            if key is not None and key.version != "*":
-                device["version"] = key.version
-            jobs.append(DeviceJob(config.label, model, device))
-    return jobs
+    key = split_capability_key(capability_key(capabilities, model) or "")
+    device: dict[str, Any] = {
+        "id": f"fid{index:06d}",
+        "mac": _mac(index),
+        "ip": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
+        "vendor": key.vendor if key is not None else vendor,
+        "model": model,
+        "plugin": plugin_id,
+        "config": config_ref,
+        "added": "manual",
+    }
+    if key is not None and key.version != "*":
+        device["version"] = key.version
+    return DeviceJob(config.label, model, device)
+
+
+def devices_for(
+    plugin_id: str, models: list[str], capabilities: dict[str, Any], configs: list[RenderConfig]
+) -> list[DeviceJob]:
+    """One device per config and model, with stable ids and MACs (the same on both sides)."""
+    return [
+        device_for(plugin_id, model, capabilities, c * 1000 + m + 1, config, config_id(c))
+        for c, config in enumerate(configs)
+        for m, model in enumerate(models)
+    ]
 
 
 def config_id(index: int) -> str:

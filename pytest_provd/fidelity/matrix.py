@@ -25,7 +25,7 @@ BASE_RAW_CONFIG: dict[str, Any] = {
 }
 """The server-level raw config both sides run with (no port is bound: files only)."""
 
-_LABEL_RE = re.compile(r"\A[A-Za-z0-9_.=+/-]{1,80}\Z")
+_LABEL_RE = re.compile(r"\A[A-Za-z0-9_.=+/-]{1,400}\Z")
 
 
 @dataclass(frozen=True)

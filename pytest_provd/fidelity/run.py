@@ -2,7 +2,9 @@
 
 The real side runs in the interpreter that has ``wazo_provd`` (this one, or ``--python``);
 the embedded side in this interpreter, forced onto our compat namespace.  Both get the same
-plugin package (built from the working tree), configs and devices.
+plugin package (built from the working tree), configs and devices.  The configs are a list
+every model renders (the built-in matrix, ``--configs``), or ``None``: each model under its
+gate matrix (:mod:`.gate`), worked out first by a ``plan`` worker in this interpreter.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pytest_provd import tree
+from pytest_provd.fidelity import gate
 from pytest_provd.fidelity.compare import TargetReport, compare
 from pytest_provd.fidelity.job import SIDES, Job, SideResult, config_docs, devices_for
 from pytest_provd.fidelity.matrix import BASE_RAW_CONFIG, RenderConfig, check_labels
@@ -80,37 +83,76 @@ def _run_side(python: str, side: str, job: Job, workdir: Path, timeout: float) -
     return SideResult.load(out_path)
 
 
+def _plan(job: gate.PlanJob, workdir: Path, timeout: float) -> gate.Plan:
+    job_path, out_path = workdir / "plan.job.json", workdir / "plan.out.json"
+    job.dump(job_path)
+    log = workdir / "plan.log"
+    with log.open("wb") as out:
+        try:
+            rc = subprocess.run(
+                [sys.executable, "-m", WORKER, "plan", str(job_path), str(out_path)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            return gate.Plan(gate.default_only(job.models), f"timed out after {timeout:.0f} s")
+    if rc != 0 or not out_path.is_file():
+        tail = log.read_text(errors="replace")[-2000:]
+        return gate.Plan(gate.default_only(job.models), f"plan worker exited with {rc}:\n{tail}")
+    return gate.Plan.load(out_path)
+
+
 def run_target(
     target: tree.Target,
-    configs: list[RenderConfig],
+    configs: list[RenderConfig] | None,
     *,
     real_python: str,
     workdir: Path,
     timeout: float = TIMEOUT_S,
 ) -> TargetReport:
-    """Render *target* on both sides (in parallel processes) and compare."""
+    """Render *target* on both sides (in parallel processes) and compare; *configs* None:
+    each model under its gate matrix."""
     # Lazy: the suite's model reader imports the checks (jinja2).
     from pytest_provd.suite import target_models
 
-    check_labels(configs)
+    if configs is not None:
+        check_labels(configs)
     built = tree.build_cached(target)
     package_dir = workdir / "packages"
     tree.package(built, package_dir)
     tree.write_plugins_db(package_dir)
     caps = tree.read_plugin_info(built).get("capabilities") or {}
+    caps = caps if isinstance(caps, dict) else {}
     models = target_models(target)
     report = TargetReport(target.plugin_id)
     if not models:
         report.problems.append("no models to render (entry.py and plugin-info name none)")
         return report
-    devices = devices_for(target.plugin_id, models, caps if isinstance(caps, dict) else {}, configs)
+    notes = []
+    if configs is None:
+        planned = _plan(
+            gate.PlanJob(target.plugin_id, str(built), str(workdir / "plan"), models),
+            workdir,
+            timeout,
+        )
+        if planned.error:
+            notes.append(
+                "no gate matrix (the plugin does not load on the embedded provd): "
+                f"default config only; {planned.error.strip().splitlines()[-1]}"
+            )
+        docs, devices = gate.docs_and_devices(target.plugin_id, planned.configs, caps)
+    else:
+        docs, devices = config_docs(configs), devices_for(target.plugin_id, models, caps, configs)
     jobs = {
         side: Job(
             target.plugin_id,
             str(package_dir),
             str(workdir / side),
             dict(BASE_RAW_CONFIG),
-            config_docs(configs),
+            docs,
             devices,
         )
         for side in SIDES
@@ -125,18 +167,21 @@ def run_target(
             for side in SIDES
         }
         results = {side: f.result() for side, f in futures.items()}
-    return compare(target.plugin_id, results["real"], results["embedded"])
+    report = compare(target.plugin_id, results["real"], results["embedded"])
+    report.notes[:0] = notes
+    return report
 
 
 def run(
     targets: Iterable[tree.Target],
-    configs: list[RenderConfig],
+    configs: list[RenderConfig] | None,
     *,
     real_python: str,
     keep: Path | None = None,
     progress: Callable[[TargetReport], None] | None = None,
 ) -> list[TargetReport]:
-    """Compare every target; *keep* keeps the work files (jobs, logs, state) there."""
+    """Compare every target (*configs* None: each model under its gate matrix); *keep*
+    keeps the work files (jobs, logs, state) there."""
     check_real_python(real_python)
     reports: list[TargetReport] = []
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="provd-fidelity-"))
