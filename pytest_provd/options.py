@@ -27,6 +27,8 @@ class ProvdOptions:
     http_url: str | None = None
     tftp_port: int | None = None
     firmware_dir: Path | None = None
+    allow_remote: bool = False
+    """``--provd-allow-remote``: the url backend may drive a provd that is not on loopback."""
     changed: bool = False
     baseline: Path | None = None
     write_baseline: Path | None = None
@@ -60,6 +62,20 @@ def _check_real_backend() -> None:
             "already (an earlier embedded run in the same interpreter); run it in a "
             "process of its own"
         )
+
+
+def remote_warning(url: str) -> str:
+    """What a run does to the provd at *url* (said when ``--provd-allow-remote`` lets it)."""
+    return (
+        f"--provd-allow-remote: this run changes the provd at {url}: it installs each "
+        "selected plugin there (one already installed is refused, never replaced) from a "
+        "plugin server on this machine, pointing its plugin_server there during the install "
+        "and back after; it creates one config (a child of 'base') and one device per "
+        "emulated phone (MAC: the vendor's OUI and 3 bytes derived from plugin id and "
+        "model); at the end it deletes those devices (by MAC) and configs (by id) and "
+        "uninstalls the plugins it installed. Other devices, configs and plugins are left "
+        "alone."
+    )
 
 
 def read_options(config: pytest.Config) -> ProvdOptions:
@@ -100,17 +116,30 @@ def read_options(config: pytest.Config) -> ProvdOptions:
             raise pytest.UsageError(f"--provd-tftp-port: {tftp_port!r} is not a port") from None
         if not 0 < opts.tftp_port < 65536:
             raise pytest.UsageError(f"--provd-tftp-port: {tftp_port} is not a port")
+    opts.allow_remote = bool(_get(config, "allow_remote"))
     if backend == "url":
         if not opts.url:
             raise pytest.UsageError("--provd-backend url needs --provd-url http://HOST:PORT/provd")
         for flag, address in (("url", opts.url), ("http-url", opts.http_url)):
-            # The harness only talks to loopback: a container with ports published on
-            # 127.0.0.1, or an ssh -L tunnel, reaches a remote box.
-            if address is not None and not is_loopback_url(address):
-                raise pytest.UsageError(
-                    f"--provd-{flag} {address}: only http(s) URLs on a loopback address are "
-                    "supported (publish the provd's ports on 127.0.0.1 or tunnel with ssh -L)"
-                )
+            if address is not None and not address.startswith(("http://", "https://")):
+                raise pytest.UsageError(f"--provd-{flag} {address}: not an http(s) URL")
+        remote = [
+            (flag, address)
+            for flag, address in (("url", opts.url), ("http-url", opts.http_url))
+            if address is not None and not is_loopback_url(address)
+        ]
+        if remote and not opts.allow_remote:
+            flag, address = remote[0]
+            raise pytest.UsageError(
+                f"--provd-{flag} {address}: not a loopback address; the run installs plugins "
+                "and creates and deletes configs and devices on that provd, so it needs "
+                "--provd-allow-remote (ini: provd_allow_remote = true), or publish the "
+                "provd's ports on 127.0.0.1 / tunnel with ssh -L"
+            )
+        if remote:
+            config.issue_config_time_warning(
+                pytest.PytestWarning(remote_warning(opts.url)), stacklevel=2
+            )
     elif opts.url or opts.http_url or opts.tftp_port:
         raise pytest.UsageError(
             "--provd-url, --provd-http-url and --provd-tftp-port need --provd-backend url"

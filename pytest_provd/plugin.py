@@ -107,11 +107,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     add(
         "url",
-        "REST URL of a running provd on a loopback address, for --provd-backend url "
-        "(e.g. http://127.0.0.1:8666/provd)",
+        "REST URL of a running provd for --provd-backend url (e.g. "
+        "http://127.0.0.1:8666/provd); not on loopback only with --provd-allow-remote",
         metavar="URL",
     )
     add("token", "auth token (X-Auth-Token) for --provd-backend url", metavar="TOKEN")
+    add(
+        "allow-remote",
+        "let --provd-backend url drive a provd that is not on a loopback address (a test VM "
+        "on the LAN): the run installs plugins and creates and deletes configs and devices "
+        "there, and says so in a warning",
+        action="store_true",
+        default=False,
+        ini_type="bool",
+    )
     add(
         "http-url",
         "provisioning HTTP URL of the --provd-backend url provd (default: its host, port 8667)",

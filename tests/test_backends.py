@@ -12,6 +12,7 @@ from pytest_provd import compat
 from pytest_provd.backends import BackendError, UrlBackend
 from pytest_provd.client import ProvdClient
 from pytest_provd.net import is_loopback_url
+from tests.inner import INNER_INI
 
 SAMPLES = Path(__file__).parent / "data" / "current" / "plugins"
 TARGET = "wazo-snom-10.1.215.13"
@@ -116,7 +117,24 @@ def test_url_backend_unreachable_provd_fails_the_phone_items(
         (["--provd-backend", "url"], "*--provd-backend url needs --provd-url*"),
         (
             ["--provd-backend", "url", "--provd-url", "http://10.0.0.5:8666/provd"],
-            "*--provd-url http://10.0.0.5:8666/provd: only http(s) URLs on a loopback*",
+            "*--provd-url http://10.0.0.5:8666/provd: not a loopback address; the run installs "
+            "plugins and creates and deletes configs and devices on that provd, so it needs "
+            "--provd-allow-remote (ini: provd_allow_remote = true)*",
+        ),
+        (
+            [
+                "--provd-backend",
+                "url",
+                "--provd-url",
+                "http://127.0.0.1:8666/provd",
+                "--provd-http-url",
+                "http://10.0.0.5:8667/",
+            ],
+            "*--provd-http-url http://10.0.0.5:8667/: not a loopback address*",
+        ),
+        (
+            ["--provd-backend", "url", "--provd-url", "ftp://127.0.0.1/provd"],
+            "*--provd-url ftp://127.0.0.1/provd: not an http(s) URL*",
         ),
         (["--provd-url", "http://127.0.0.1:8666/provd"], "*need --provd-backend url*"),
         (
@@ -192,6 +210,49 @@ def test_loopback_rule(url: str, loopback: bool) -> None:
     assert is_loopback_url(url) is loopback
 
 
-def test_url_backend_class_refuses_a_remote_host() -> None:
-    with pytest.raises(BackendError, match="only loopback"):
+def test_url_backend_class_refuses_a_remote_host_unless_allowed() -> None:
+    with pytest.raises(BackendError, match="only loopback provds unless --provd-allow-remote"):
         UrlBackend("http://192.168.1.2:8666/provd")
+    # Nothing is contacted before start().
+    backend = UrlBackend("http://192.168.1.2:8666/provd", allow_remote=True)
+    assert backend.endpoints.http_url == "http://192.168.1.2:8667/"
+    assert backend.endpoints.tftp_address == ("192.168.1.2", 69)
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_allow_remote_accepts_a_lan_provd_and_says_what_the_run_does_there(
+    pytester: pytest.Pytester, samples: Path, how: str
+) -> None:
+    # --collect-only: options are read and the warning given, no item runs, nothing is
+    # contacted (the backend starts with the first phone item).
+    if how == "ini":
+        pytester.makeini(INNER_INI + "provd_allow_remote = true\n")
+        opt_in = []
+    else:
+        opt_in = ["--provd-allow-remote"]
+    url = "http://192.0.2.10:8666/provd"  # TEST-NET-1: documentation only, never routed
+    result = pytester.runpytest(
+        "--provd-plugins-dir",
+        str(samples),
+        "--provd-plugin",
+        TARGET,
+        "--provd-backend",
+        "url",
+        "--provd-url",
+        url,
+        *opt_in,
+        "--collect-only",
+        "-q",
+        # The inner ini turns warnings into errors; this one must be shown.
+        "-W",
+        "default::pytest.PytestWarning",
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            f"*--provd-allow-remote: this run changes the provd at {url}: it installs each "
+            "selected plugin there*",
+        ]
+    )
+    text = " ".join(result.stdout.str().split())
+    assert "deletes those devices (by MAC) and configs (by id)" in text

@@ -53,18 +53,23 @@ def make_backend(
     tftp_port: int | None = None,
     token: str | None = None,
     firmware_dir: Path | None = None,
+    allow_remote: bool = False,
 ) -> Backend:
     """The backend called *name* (one of :data:`BACKENDS`), not started.
 
     *state_dir* is private to it (embedded, real); ``url`` needs *url* and takes *http_url*,
-    *tftp_port* and *token*; *firmware_dir* is the cache of real firmware files (embedded,
-    real).
+    *tftp_port*, *token* and *allow_remote* (a provd not on loopback); *firmware_dir* is the
+    cache of real firmware files (embedded, real).
     """
     if name == "url":
         if url is None:
             raise BackendError("the url backend needs the provd's REST URL")
         return UrlBackend(
-            url, http_url=http_url, tftp_port=tftp_port or DEFAULT_TFTP_PORT, token=token
+            url,
+            http_url=http_url,
+            tftp_port=tftp_port or DEFAULT_TFTP_PORT,
+            token=token,
+            allow_remote=allow_remote,
         )
     if name == "real":
         return RealBackend(state_dir, firmware_dir=firmware_dir)

@@ -102,15 +102,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def plugin_server(directory: Path) -> Iterator[str]:
-    """Serve *directory* (plugins.db + tarballs) over HTTP on 127.0.0.1; yields its URL."""
+def plugin_server(directory: Path, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve *directory* (plugins.db + tarballs) over HTTP on *host* (a remote provd's
+    plugin server must be reachable from it); yields its URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="plugin-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://{host}:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()

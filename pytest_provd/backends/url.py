@@ -1,8 +1,10 @@
-"""The ``url`` backend: a provd already running on a loopback address.
+"""The ``url`` backend: a provd already running, on a loopback address or (opted in) not.
 
-A container with published ports, ``provd-harness serve``, an ``ssh -L`` tunnel.  The plugin
-reaches it the way managing-plugins.md says: through a plugin server (ours, on 127.0.0.1),
-then ``pg_mgr`` install.  Everything the run creates is removed at the end.
+A container with published ports, ``provd-harness serve``, an ``ssh -L`` tunnel, or with
+``--provd-allow-remote`` a test VM on the LAN.  The plugin reaches it the way
+managing-plugins.md says: through a plugin server (ours: on 127.0.0.1, or on this machine's
+address towards a remote provd), then ``pg_mgr`` install.  Everything the run creates is
+removed at the end.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import socket
 import tempfile
 import threading
 import urllib.parse
@@ -44,9 +47,21 @@ def _url_lock(rest_url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class UrlBackend:
-    """An already running provd at *rest_url* on a loopback address; nothing is started.
+def _local_address_towards(host: str, port: int) -> str:
+    """This machine's address on the route to *host* (a UDP connect sends nothing)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((host, port))
+        except OSError as exc:
+            raise BackendError(f"no route to the provd at {host}: {exc}") from None
+        return str(probe.getsockname()[0])
 
+
+class UrlBackend:
+    """An already running provd at *rest_url*; nothing is started.
+
+    Only on a loopback address unless *allow_remote* (``--provd-allow-remote``).
     Plugins are installed the way a maintainer installs them on a test box: this backend
     packages the built plugin into a plugin server of its own (HTTP on 127.0.0.1), points the
     provd's ``plugin_server`` at it, runs ``pg_mgr`` update + install, and restores the
@@ -66,18 +81,21 @@ class UrlBackend:
         token: str | None = None,
         timeout: float = 5.0,
         op_timeout: float = 120.0,
+        allow_remote: bool = False,
     ) -> None:
-        if not is_loopback_url(rest_url):
+        if not allow_remote and not is_loopback_url(rest_url):
             raise BackendError(
-                f"--provd-url {rest_url}: only loopback provds are supported (publish the "
-                "container's ports on 127.0.0.1, or tunnel with ssh -L)"
+                f"--provd-url {rest_url}: only loopback provds unless --provd-allow-remote "
+                "(or publish the container's ports on 127.0.0.1, or tunnel with ssh -L)"
             )
-        host = urllib.parse.urlsplit(rest_url).hostname or "127.0.0.1"
+        parts = urllib.parse.urlsplit(rest_url)
+        host = parts.hostname or "127.0.0.1"
         host = "127.0.0.1" if host == "localhost" else host
         http_url = http_url or f"http://{host}:{DEFAULT_HTTP_PORT}/"
-        if not is_loopback_url(http_url):
+        if not allow_remote and not is_loopback_url(http_url):
             raise BackendError(f"--provd-http-url {http_url}: not a loopback URL")
         self.endpoints = ProvdEndpoints(rest_url.rstrip("/"), http_url, (host, tftp_port), token)
+        self._remote_port = parts.port or (443 if parts.scheme == "https" else 80)
         self.timeout = timeout
         self.op_timeout = op_timeout
         self._installed: list[str] = []
@@ -104,7 +122,11 @@ class UrlBackend:
         with tempfile.TemporaryDirectory(prefix="provd-url-pkg-") as tmp:
             tree.package(built_dir, Path(tmp))
             tree.write_plugins_db(Path(tmp))
-            with _url_lock(self.endpoints.rest_url), plugin_server(Path(tmp)) as url:
+            serve_on = "127.0.0.1"
+            if not is_loopback_url(self.endpoints.rest_url):
+                # A remote provd downloads the plugin from this machine.
+                serve_on = _local_address_towards(self.endpoints.tftp_address[0], self._remote_port)
+            with _url_lock(self.endpoints.rest_url), plugin_server(Path(tmp), serve_on) as url:
                 try:
                     if plugin_id in client.installed_plugins():
                         raise BackendError(

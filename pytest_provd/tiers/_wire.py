@@ -120,6 +120,7 @@ def make_backend(session: ProvdSession, plugin_id: str) -> Backend:
         tftp_port=options.tftp_port,
         token=options.token,
         firmware_dir=options.firmware_dir,
+        allow_remote=options.allow_remote,
     )
 
 
