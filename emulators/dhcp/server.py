@@ -8,7 +8,9 @@ vendor class (or MAC prefix) the phone matches, and on every ACK pushes the tran
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import itertools
 import json
 import random
 import re
@@ -17,7 +19,7 @@ import struct
 import threading
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from emulators.dhcp.config import DhcpConfig
@@ -60,9 +62,7 @@ class DhcpServer:
         # Each server starts at a random place in the network so that servers of concurrent
         # runs (xdist workers, targets) seldom hand out the same address: phones that serve
         # something on their own address (a web interface on port 80) need it to be theirs.
-        hosts = list(ipaddress.ip_network(network).hosts())
-        start = random.randrange(len(hosts)) if hosts else 0
-        self._hosts = iter(hosts[start:] + hosts[:start])
+        self._hosts = _hosts_from(ipaddress.ip_network(network))
         self.leases: dict[str, str] = {}
         self.stats: Counter[str] = Counter()
         self._sock: socket.socket | None = None
@@ -84,6 +84,10 @@ class DhcpServer:
     def close(self) -> None:
         """Stop serving (idempotent)."""
         self._stop.set()
+        if self._thread is not None and self._sock is not None:
+            # Wakes the serving thread now rather than at its next receive timeout.
+            with contextlib.suppress(OSError):
+                self._sock.sendto(b"", self.address)
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
@@ -105,6 +109,8 @@ class DhcpServer:
             except TimeoutError:
                 continue
             except OSError:
+                return
+            if self._stop.is_set():
                 return
             self.stats["received"] += 1
             try:
@@ -227,3 +233,20 @@ class DhcpServer:
                     self.stats["commits_pushed"] += 1
             except OSError:
                 self.stats["push_errors"] += 1
+
+
+def _hosts_from(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Iterator[str]:
+    """The network's host addresses from a random one on, wrapping around once: the draw
+    made now and the order of listing ``network.hosts()``, without building a 65534-item
+    list per server."""
+    hosts = list(itertools.islice(network.hosts(), 3))
+    if len(hosts) < 3:  # /31, /32 (and IPv6 peers): hosts() is the whole network or one
+        hosts = list(network.hosts())
+        start = random.randrange(len(hosts)) if hosts else 0
+        return (str(h) for h in hosts[start:] + hosts[:start])
+    first = int(hosts[0])
+    # hosts() leaves out the network and broadcast addresses (IPv6: the first one only).
+    count = network.num_addresses - (2 if network.version == 4 else 1)
+    start = random.randrange(count)
+    make = ipaddress.IPv4Address if network.version == 4 else ipaddress.IPv6Address
+    return (str(make(first + n)) for n in itertools.chain(range(start, count), range(start)))

@@ -12,7 +12,7 @@ import jinja2
 
 from pytest_provd import tree as tree_mod
 from pytest_provd.capabilities import covers
-from pytest_provd.checks._base import CheckContext, find_line
+from pytest_provd.checks._base import CheckContext, cached, find_line
 from pytest_provd.checks._entry import EntryInfo
 from pytest_provd.checks._facts import (
     target_facts,
@@ -161,7 +161,7 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
     if entry is None or declared is None:
         return _model_templates(ctx, model)
     covering = {cap: found for cap, found in caps.items() if covers(cap, model)}
-    other = misnamed_pairs(ctx.target).get(model)
+    other = cached(ctx, "misnamed_pairs", lambda: misnamed_pairs(ctx.target)).get(model)
     if info is not None and other is not None:
         key = caps[other][0][1]
         problems.append(
@@ -215,7 +215,10 @@ def _model_templates(ctx: CheckContext, model: str) -> list[Problem]:
     if model not in models:
         return []
     problems = []
-    for conv in model_template_conventions(built, models):
+    conventions = cached(
+        ctx, ("conventions", tuple(models)), lambda: model_template_conventions(built, models)
+    )
+    for conv in conventions:
         rel = conv.path_for(model)
         if (built / rel).is_file():
             continue

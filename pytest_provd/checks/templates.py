@@ -4,6 +4,7 @@ it, and every ``include``/``extends``/``import`` names a template provd can load
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -11,6 +12,7 @@ from jinja2 import nodes
 from pytest_provd.checks._base import CheckContext
 from pytest_provd.checks._templates import TEMPLATE_SUFFIXES, provd_environment, source_of
 from pytest_provd.problems import Problem
+from pytest_provd.tree import memo
 
 _REFERENCES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 
@@ -46,40 +48,59 @@ def _check_one(ctx: CheckContext, env: jinja2.Environment, built: Path, rel: str
                 fix="re-encode the template as UTF-8",
             )
         ]
-    try:
-        tree = env.parse(source, rel, str(built / rel))
-        env.compile(source, rel, str(built / rel))
-    except jinja2.TemplateSyntaxError as exc:
+    parsed = _parsed(env, source, rel, str(built / rel))
+    if "error" in parsed:
+        message, line = parsed["error"]
         return [
             Problem(
                 _shown(ctx, built, rel),
-                f"does not compile with jinja2: {exc.message}",
-                exc.lineno,
+                f"does not compile with jinja2: {message}",
+                line,
                 fix="fix the jinja2 syntax on that line",
             )
         ]
     problems = []
-    for node in tree.find_all(_REFERENCES):
-        if isinstance(node, nodes.Include) and node.ignore_missing:
-            continue
-        names = _literal_names(node.template)  # type: ignore[attr-defined]
-        if not names:
-            continue  # computed at render time: cannot be checked statically
+    for kind, names, line in parsed["refs"]:
         if any(_loadable(env, name) for name in names):
             continue
-        keyword = type(node).__name__.lower().replace("fromimport", "from … import")
+        keyword = kind.lower().replace("fromimport", "from … import")
         wanted = " or ".join(repr(n) for n in names)
         problems.append(
             Problem(
                 _shown(ctx, built, rel),
                 f"{keyword} {wanted} names no template in templates/ or var/templates/ of the "
                 "built plugin",
-                node.lineno,
+                line,
                 fix=f"add templates/{names[0]} to the plugin (common/templates/ or the version "
                 "dir) or fix the name",
             )
         )
     return problems
+
+
+def _parsed(env: jinja2.Environment, source: str, rel: str, filename: str) -> dict[str, Any]:
+    """``{"error": [message, line]}``, or the literal references of the template
+    (``{"refs": [[node type, names, line], ...]}``); by content, once per template text
+    (targets of a family share most of theirs)."""
+
+    def compute() -> dict[str, Any]:
+        try:
+            tree = env.parse(source, rel, filename)
+            env.compile(source, rel, filename)
+        except jinja2.TemplateSyntaxError as exc:
+            return {"error": [exc.message, exc.lineno]}
+        refs = []
+        for node in tree.find_all(_REFERENCES):
+            if isinstance(node, nodes.Include) and node.ignore_missing:
+                continue
+            names = _literal_names(node.template)  # type: ignore[attr-defined]
+            if names:  # else computed at render time: cannot be checked statically
+                refs.append([type(node).__name__, names, node.lineno])
+        return {"refs": refs}
+
+    key = memo.content_key("jinja2", jinja2.__version__, source)
+    result: dict[str, Any] = memo.remembered("templates", key, compute)
+    return result
 
 
 def _literal_names(expr: nodes.Expr) -> list[str]:

@@ -17,8 +17,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pytest_provd import tree
+from pytest_provd.tree import memo
 from pytest_provd.tree.rsync_shim import RsyncShimError, _parse, _Rule
 
 _TIMEOUT_S = 120.0
@@ -107,9 +109,13 @@ def _steps(target: tree.Target) -> list[CopyStep]:
     return _STEPS[key]
 
 
-def _record(target: tree.Target) -> list[CopyStep]:
+class _NotRecorded(Exception):
+    """The recording run failed (not remembered: a timeout may not happen again)."""
+
+
+def _run_recorder(target: tree.Target, tools: list[str]) -> list[dict[str, Any]]:
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([*tree.tool_path_prefix(), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([*tools, env.get("PATH", "")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     with tempfile.TemporaryDirectory(prefix="pytest-provd-shipping-") as dest:
         argv = [sys.executable, "-c", _RECORDER, str(target.family.path), target.target_id, dest]
@@ -117,9 +123,23 @@ def _record(target: tree.Target) -> list[CopyStep]:
             proc = subprocess.run(
                 argv, capture_output=True, text=True, env=env, timeout=_TIMEOUT_S, check=False
             )
-            recorded = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (subprocess.TimeoutExpired, IndexError, ValueError, OSError):
-            return []
+            recorded: list[dict[str, Any]] = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, IndexError, ValueError, OSError) as exc:
+            raise _NotRecorded from exc
+    return recorded
+
+
+def _record(target: tree.Target) -> list[CopyStep]:
+    tools = tree.tool_path_prefix()
+    # Running build.py again costs a Python start per target: remembered by the family's
+    # contents (in the build cache, so across runs and workers).
+    key = memo.content_key(
+        tree.family_digest(target.family), target.target_id, _RECORDER, *tools, sys.executable
+    )
+    try:
+        recorded = memo.remembered("build-steps", key, lambda: _run_recorder(target, tools))
+    except _NotRecorded:
+        return []
     steps = []
     for step in recorded:
         lines = tuple(int(n) for n in step.get("lines", []))

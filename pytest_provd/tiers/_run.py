@@ -82,7 +82,7 @@ class TargetRun:
         from pytest_provd.provd.plugins.manager import PluginError, PluginManager
         from pytest_provd.provd.plugins.rawconfig import sample_common_raw_config
 
-        built = self.session.build(self.target)
+        built = tree.build_cached(self.target)  # copied below: the cached build stays as is
         plugins_dir = self.session.workdir / "provd" / self.target.plugin_id
         if plugins_dir.exists():
             shutil.rmtree(plugins_dir)

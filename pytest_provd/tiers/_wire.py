@@ -58,7 +58,8 @@ class WireRun:
         try:
             self.endpoints = self.backend.start()
             self.client = self.backend.driver()
-            self.plugin_id = self.backend.install_plugin(run.session.build(run.target))
+            # Every backend installs a copy (or a package) of it: the cached build will do.
+            self.plugin_id = self.backend.install_plugin(tree.build_cached(run.target))
             # A failed package is the target's ``firmware`` item's to report; phones get a 404.
             self.firmware_failures = self.backend.install_firmware(self.plugin_id)
         except BaseException:

@@ -15,7 +15,7 @@ from pytest_provd.suite import ItemSpec, TargetPlan
 def check_build(session: ProvdSession, target: tree.Target) -> list[Problem]:
     """The target builds."""
     try:
-        session.build(target)
+        tree.build_cached(target)  # read only here: no private copy needed
     except SourceError as exc:
         return [Problem(exc.path, exc.message, exc.line, fix="fix the build function")]
     return []
@@ -32,7 +32,8 @@ def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: T
         target,
         base_ref=session.options.base_ref,
         repo_root=session.repo_root,
-        builder=session.build,
+        # The static rules only read the build: the cached one, not a private copy.
+        builder=tree.build_cached,
     )
     for name, runner in iter_items(ctx):
         plan.add(ItemSpec(name, "provd_static", runner))

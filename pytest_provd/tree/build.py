@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,14 +42,60 @@ def default_cache_dir() -> Path:
 def family_digest(family: Family) -> str:
     """Content hash of a family directory (names, modes, bytes; hidden files ignored)."""
     digest = hashlib.sha256(_BUILDER_VERSION.encode())
-    for rel, path in _walk_files(family.path, skip_hidden=True):
+    for rel, path, is_link in _scan_inputs(str(family.path), ""):
         digest.update(rel.encode() + b"\0")
-        if path.is_symlink():
+        if is_link:
             digest.update(b"L" + os.readlink(path).encode())
         else:
-            digest.update(b"F%o" % (path.stat().st_mode & 0o111))
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            info = os.stat(path)
+            digest.update(b"F%o" % (info.st_mode & 0o111))
+            digest.update(_file_sha256(path, info))
     return digest.hexdigest()
+
+
+def _scan_inputs(top: str, prefix: str) -> Iterator[tuple[str, str, bool]]:
+    """``(relative path, path, is a symlink)`` of a family's inputs in :func:`_walk_files`'s
+    order (hidden files skipped), on strings: it runs for every target of a run."""
+    files: list[tuple[str, str, bool]] = []
+    dirs: list[tuple[str, str]] = []
+    try:
+        entries = list(os.scandir(top))
+    except OSError:  # as os.walk: an unreadable directory lists nothing
+        return
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not name.startswith(".") and name != "__pycache__" and not entry.is_symlink():
+                dirs.append((name, entry.path))
+        elif not name.startswith(".") and not name.endswith(".pyc"):
+            files.append((prefix + name, entry.path, entry.is_symlink()))
+    yield from sorted(files)
+    for name, path in sorted(dirs):
+        yield from _scan_inputs(path, f"{prefix}{name}/")
+
+
+# {path: (stat signature, when read, sha256)}: a family's targets share its files, and a
+# warm cache lookup per target should not read the whole family again.
+_HASHED: dict[str, tuple[tuple[int, int, int, int], int, bytes]] = {}
+_RACY_NS = 1_000_000_000
+
+
+def _file_sha256(path: str, info: os.stat_result) -> bytes:
+    """sha256 of *path*'s bytes, read again only when its stat signature changed (or it
+    changed within a second of being read: timestamps are coarse, as git knows)."""
+    key = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+    found = _HASHED.get(path)
+    if found is not None and found[0] == key and found[1] - key[0] >= _RACY_NS:
+        return found[2]
+    now = time.time_ns()
+    with open(path, "rb") as handle:
+        sha = hashlib.sha256(handle.read()).digest()
+    _HASHED[path] = (key, now, sha)
+    return sha
 
 
 def family_files(family_dir: Path) -> dict[str, str]:
