@@ -64,6 +64,10 @@ class ProvdSession:
         gen_cfg: dict[str, Any] = {"proxies": self.plugin_proxies()}
         if self.options.firmware_dir is not None:
             gen_cfg[FIRMWARE_DIR_CFG] = str(self.options.firmware_dir)
+        if self._proxy is not None:
+            from pytest_provd.compat.realplugins import STAGE_DIR_CFG  # lazy: real backend
+
+            gen_cfg[STAGE_DIR_CFG] = str(self.firmware_stage)
         return gen_cfg
 
     def plugin_proxies(self) -> dict[str, str]:
@@ -81,8 +85,15 @@ class ProvdSession:
         if self._proxy is None:
             from pytest_provd.firmware.proxy import FirmwareProxy  # lazy: only with wazo_provd
 
-            self._proxy = FirmwareProxy(self.options.firmware_dir).start()
+            # What compat.realplugins stages for real fetchfw: the --provd-firmware-dir
+            # files of each pkgs.db, else synthetic ones.
+            self._proxy = FirmwareProxy(self.firmware_stage).start()
         return self._proxy.proxies
+
+    @property
+    def firmware_stage(self) -> Path:
+        """Where the real backend's firmware files are staged for the loopback proxy."""
+        return self.workdir / "firmware-stage"
 
     @property
     def tree(self) -> tree_mod.PluginTree:

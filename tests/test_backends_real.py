@@ -96,3 +96,22 @@ def test_real_backend_boots_the_phones_on_the_installed_provd(
         "provd_provision",
     )
     result.assert_outcomes(passed=6)
+
+
+def test_real_backend_firmware_tier_installs_with_real_fetchfw_from_staged_files(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    result = pytester.runpytest_subprocess(
+        "--provd-plugins-dir",
+        str(SAMPLES),
+        "--provd-plugin",
+        TARGET,
+        "--provd-backend",
+        "real",
+        "-m",
+        "provd_firmware or provd_provision",
+    )
+    result.assert_outcomes(passed=7)
+    # Phones of the real provd flash what its fetchfw installed.
+    result.stdout.fnmatch_lines([f"{TARGET}: 7 passed | *firmware upgrades, * firmware packages"])

@@ -14,11 +14,6 @@ import pytest
 
 from pytest_provd import compat
 
-pytestmark = pytest.mark.skipif(
-    compat.real_installed(),
-    reason="a real wazo_provd is installed here: it stays importable without compat",
-)
-
 SHIM = str(compat.SHIM_DIR)
 
 
@@ -43,6 +38,9 @@ def clean() -> Iterator[None]:
     sys.modules.update(modules)
 
 
+@pytest.mark.skipif(
+    compat.real_installed(), reason="a real wazo_provd is installed here: it stays importable"
+)
 def test_deactivate_undoes_everything(clean: None) -> None:
     assert compat.mode() is None
     assert SHIM not in sys.path and _finders() == 0

@@ -8,7 +8,6 @@ there too, e.g. ``pip install --no-deps -e .``).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd import cli, tree
+from pytest_provd import cli, compat, tree
 from pytest_provd.fidelity.compare import (
     VOLATILE,
     compare,
@@ -184,9 +183,8 @@ def test_config_files_are_checked(tmp_path: Path) -> None:
 
 
 def test_an_interpreter_without_wazo_provd_is_told_what_to_install() -> None:
-    if importlib.util.find_spec("wazo_provd") is not None and "compat" not in str(
-        importlib.util.find_spec("wazo_provd")
-    ):
+    # Not find_spec: this process imports our own wazo_provd even where a real one is there.
+    if compat.real_installed():
         pytest.skip("this interpreter has a real wazo_provd")
     with pytest.raises(FidelityUnavailable, match="Install wazo-provd") as info:
         check_real_python(sys.executable)
@@ -244,10 +242,7 @@ def _real_python() -> str | None:
     configured = os.environ.get("PYTEST_PROVD_REAL_PYTHON")
     if configured:
         return configured
-    spec = importlib.util.find_spec("wazo_provd")
-    if spec is not None and spec.origin and "compat" not in spec.origin:
-        return sys.executable
-    return None
+    return sys.executable if compat.real_installed() else None
 
 
 @pytest.mark.skipif(

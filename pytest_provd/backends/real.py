@@ -2,17 +2,21 @@
 
 How it is driven is :mod:`pytest_provd.backends.realprovd`'s; this is the :class:`Backend` face.
 Plugins' firmware downloads (real fetchfw) go through a loopback
-:class:`~pytest_provd.firmware.proxy.FirmwareProxy` serving ``--provd-firmware-dir``.
+:class:`~pytest_provd.firmware.proxy.FirmwareProxy` serving the files
+:func:`~pytest_provd.compat.realplugins.stage_firmware` staged: ``--provd-firmware-dir``'s,
+else synthetic ones, so real-provd phones upgrade too.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pytest_provd.backends.base import BackendUnavailable, Driver, ProvdEndpoints
 from pytest_provd.backends.realprovd import RealProvd, unavailable_reason
+from pytest_provd.compat.realplugins import stage_firmware
 from pytest_provd.firmware.proxy import FirmwareProxy
 
 
@@ -29,6 +33,7 @@ class RealBackend:
         self.options = options
         self._provd: RealProvd | None = None
         self._proxy: FirmwareProxy | None = None
+        self._limits: dict[str, dict[str, str]] = {}
 
     @staticmethod
     def available() -> str | None:
@@ -39,7 +44,7 @@ class RealBackend:
         reason = unavailable_reason()
         if reason is not None:
             raise BackendUnavailable(reason)
-        self._proxy = FirmwareProxy(self.firmware_dir).start()
+        self._proxy = FirmwareProxy(self.state_dir / "firmware-stage").start()
         try:
             self._provd = RealProvd(
                 self.state_dir, proxies=self._proxy.proxies, **self.options
@@ -62,11 +67,17 @@ class RealBackend:
 
     def install_plugin(self, built_dir: Path) -> str:
         assert self._provd is not None, "start() first"
-        return self._provd.install_plugin_dir(built_dir)
+        # A copy whose pkgs.db real fetchfw can be fed on loopback (stage_firmware).
+        staged = self.state_dir / "staged" / built_dir.name
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(built_dir, staged, symlinks=True)
+        limits = stage_firmware(staged, self.firmware_dir, self.state_dir / "firmware-stage")
+        self._limits[built_dir.name] = {k: v.message for k, v in limits.items()}
+        return self._provd.install_plugin_dir(staged)
 
     def install_firmware(self, plugin_id: str) -> dict[str, str]:
         assert self._provd is not None, "start() first"
-        return dict(self._provd.install_firmware(plugin_id))
+        return self._provd.install_firmware(plugin_id, self._limits.get(plugin_id))
 
     def track(self, mac: str | None = None, config_id: str | None = None) -> None:
         # Private state dir, removed at close.

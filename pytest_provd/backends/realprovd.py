@@ -22,10 +22,8 @@ be restarted); every call into provd is made on that thread.
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,8 @@ from pytest_provd.backends.realconf import (
     production_base_raw_config,
     request_processors,
 )
+from pytest_provd.compat.realplugins import call as _call
+from pytest_provd.compat.realplugins import running_reactor as _reactor
 from pytest_provd.provd.domain.configs import default_configs
 
 # An optional override: a directory of provd's request-processing files
@@ -45,10 +45,6 @@ from pytest_provd.provd.domain.configs import default_configs
 # processors built from the installed library's classes (realconf.request_processors).
 REQUEST_CONFIG_ENV = "PYTEST_PROVD_REAL_CONFIG_DIR"
 _PROCESSORS = ("info_extractor", "retriever", "updater")
-_CALL_TIMEOUT_S = 60.0
-
-_reactor_lock = threading.Lock()
-_reactor_thread: threading.Thread | None = None
 
 
 def unavailable_reason() -> str | None:
@@ -73,43 +69,6 @@ def request_config_dir() -> Path | None:
                 "use provd's default request processing)"
             )
     return directory
-
-
-def _reactor() -> Any:
-    """The global twisted reactor, running in a daemon thread."""
-    global _reactor_thread
-    # Lazy: importing the reactor installs it, which only the real backend wants.
-    from twisted.internet import reactor as twisted_reactor
-
-    # Typed as the union of its interfaces; the calls below are the documented ones.
-    reactor: Any = twisted_reactor
-    with _reactor_lock:
-        if _reactor_thread is None:
-            _reactor_thread = threading.Thread(
-                target=reactor.run,
-                kwargs={"installSignalHandlers": False},
-                name="provd-real-reactor",
-                daemon=True,
-            )
-            _reactor_thread.start()
-    return reactor
-
-
-def _call(fun: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run *fun* on the reactor thread; its (Deferred's) result, or its exception."""
-    reactor = _reactor()
-    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-    def run() -> None:
-        try:
-            d = defer.maybeDeferred(fun, *args, **kwargs)
-        except BaseException as exc:  # handed to the caller's thread
-            future.set_exception(exc)
-            return
-        d.addCallbacks(future.set_result, lambda f: future.set_exception(f.value))
-
-    reactor.callFromThread(run)
-    return future.result(_CALL_TIMEOUT_S)
 
 
 def _options_of(raw: list[str]) -> dict[int, str]:
@@ -235,9 +194,28 @@ class RealProvd:
             raise BackendError(f"real provd installed {plugin_id} but did not load it")
         return plugin_id
 
-    def install_firmware(self, plugin_id: str) -> dict[str, str]:
-        """Firmware is not installed by this backend (real fetchfw downloads off loopback)."""
-        return {"*": "the real backend installs no firmware: real fetchfw downloads from vendors"}
+    def install_firmware(
+        self, plugin_id: str, skip: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """Install every package of *plugin_id* with its real fetchfw (downloads go through
+        the proxy given at start); ``{pkg_id: why}`` for failures and for *skip*."""
+        failed = dict(skip or {})
+
+        def service() -> Any:
+            services = self.app.pg_mgr[plugin_id].services  # an attribute of provd's Plugin
+            return dict(services() if callable(services) else services or {}).get("install")
+
+        install = _call(service)
+        if install is None:
+            return failed
+        for pkg_id in sorted(_call(install.list_installable)):
+            if pkg_id in failed:
+                continue
+            try:
+                _call(lambda pkg_id=pkg_id: install.install(pkg_id)[0])
+            except Exception as exc:  # real fetchfw raises bare Exceptions
+                failed[pkg_id] = f"{type(exc).__name__}: {exc}"
+        return failed
 
     def add_config(self, config: dict[str, Any]) -> str:
         """Insert a config (``app.cfg_insert``); its id."""

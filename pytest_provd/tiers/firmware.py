@@ -24,20 +24,12 @@ def check_firmware(run: TargetRun) -> list[Problem]:
     if problems:
         return problems
     # Kept lazy: the server stack is not needed to start pytest.
-    from pytest_provd import compat
     from pytest_provd.firmware.synthetic import SyntheticFirmwareLimit
     from pytest_provd.provd.plugins.manager import PluginError
 
     firmware = run.plugin.firmware
     if firmware is None:
         return []
-    if compat.mode() == "real" and run.session.options.firmware_dir is None:
-        raise pytest.skip.Exception(
-            "the installed wazo_provd installs firmware with real fetchfw, which downloads from "
-            "vendor sites; the harness stays on loopback: pass --provd-firmware-dir with the "
-            "real files to run this tier",
-            _use_item_location=True,
-        )
     found: list[Problem] = []
     limited: list[str] = []  # packages only the vendor's real files can install
     for pkg_id in sorted(firmware.installable()):

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pytest_provd import compat
+from pytest_provd.compat import realplugins
 from pytest_provd.problems import SourceError
 from pytest_provd.provd.plugins import renders, twisted_bridge
 from pytest_provd.provd.plugins.errors import (
@@ -360,6 +362,14 @@ def load_plugin(
         source = entry.read_bytes()
     except OSError as e:
         raise PluginLoadError(plugin_id, f"cannot read: {e.strerror}", str(entry)) from None
+    if compat.mode() == "real":  # --provd-backend real: real provd's plugin manager loads it
+        with _plugin_warnings():
+            try:
+                obj = realplugins.load(plugins_dir, plugin_id, app, dict(gen_cfg), spec_cfg)
+            except Exception as e:
+                raise PluginLoadError.from_exception(plugin_id, plugin_dir, e, "load") from e
+            renders.watch(obj, plugin_dir)
+        return LoadedPlugin(plugin_id, plugin_dir, info, obj, timeout=timeout)
     with _plugin_warnings():
         try:
             exec(compile(source, str(entry), "exec"), namespace)
