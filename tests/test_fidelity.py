@@ -121,6 +121,39 @@ def test_compare_reports_devices_configured_on_one_side_and_failed_sides() -> No
     ]
 
 
+def test_devices_no_side_configured_agree_on_the_exception_or_are_problems() -> None:
+    real_errors = {
+        "a": "Error while configuring device fid000001: KeyError: 'label'",
+        "b": "Error while configuring device fid000002: KeyError: 'label'",
+        "c": "Error while configuring device fid000003: AssertionError:",
+        "d": "not configured",
+    }
+    ours = {
+        "a": "/x/common.py:9: p-1: configure: KeyError: 'label'",
+        "b": "/x/common.py:9: p-1: configure: KeyError: 'label'",
+        "c": "/x/common.py:9: p-1: configure: TypeError: a bytes-like object is required",
+        "d": "not configured",
+    }
+
+    def renders(errors: dict[str, str]) -> list[Render]:
+        return [Render(k, "M1", f"m{k}", False, {}, v) for k, v in errors.items()]
+
+    report = compare(
+        "p-1", _result("real", renders(real_errors)), _result("embedded", renders(ours))
+    )
+    assert (report.renders, report.models, report.neither) == (4, 1, 4)
+    assert report.notes == [
+        "configured by neither side, both raising KeyError: 'label' (2 render(s): a/M1, b/M1)",
+        "configured by neither side, both saying not configured (1 render(s): d/M1)",
+    ]
+    assert report.problems == [
+        "c/M1: configured by neither side, with different errors; real: Error while "
+        "configuring device fid000003: AssertionError:; embedded: /x/common.py:9: p-1: "
+        "configure: TypeError: a bytes-like object is required"
+    ]
+    assert summary([report])["configured by neither side"] == 4
+
+
 def test_report_text_and_summary() -> None:
     renders = [Render("tz=UTC", "M1", "m", True, {"a.cfg": b"x\n", "b.cfg": b"y\n"})]
     other = [Render("tz=UTC", "M1", "m", True, {"a.cfg": b"x\n", "b.cfg": b"z\n"})]
@@ -128,7 +161,7 @@ def test_report_text_and_summary() -> None:
     text = format_report(report)
     assert text.splitlines()[0] == (
         "p-1: 1 identical, 0 identical but for volatile values, 1 differ, 0 only real, "
-        "0 only embedded"
+        "0 only embedded; 1 model(s), 1 render(s), 0 configured by neither side"
     )
     assert "  differs: tz=UTC/M1/b.cfg" in text and "    +z" in text
     assert "+z" not in format_report(report, diffs=False)

@@ -58,6 +58,9 @@ def run_command(targets: list[tree.Target], args: argparse.Namespace) -> int:
             "targets": [
                 {
                     "plugin_id": r.plugin_id,
+                    "models": r.models,
+                    "renders": r.renders,
+                    "configured by neither side": r.neither,
                     "problems": r.problems,
                     "notes": r.notes,
                     "files": [{**asdict(f), "volatile": sorted(f.volatile)} for f in r.files],

@@ -83,7 +83,12 @@ class TargetReport:
     problems: list[str] = field(default_factory=list)
     """Differences that are not files: a side that failed, a device configured on one side."""
     notes: list[str] = field(default_factory=list)
-    """Agreements worth saying: both sides failed to run the target."""
+    """Agreements worth saying: both sides failed to run the target, or to configure devices
+    (with the same exception)."""
+    models: int = 0
+    renders: int = 0
+    neither: int = 0
+    """Renders (devices) no side configured."""
 
     def count(self, *statuses: str) -> int:
         return sum(1 for f in self.files if f.status in statuses)
@@ -130,6 +135,43 @@ def _last_line(text: str) -> str:
     return text.strip().splitlines()[-1] if text.strip() else "?"
 
 
+_EXCEPTION = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|NotFound|Exit|Warning)):(?: |$)")
+_MAX_WHERES = 3
+
+
+def exception_of(error: str | None) -> tuple[str, str]:
+    """The exception a configure error names and its message (``("KeyError", "'label'")``):
+    the real side logs ``Error while configuring device ID: KeyError: 'label'``, ours
+    ``FILE:LINE: PLUGIN: configure: KeyError: 'label'``."""
+    line = _last_line(error or "")
+    found = _EXCEPTION.search(line)
+    if found is None:
+        return "", line
+    return found.group(1), line[found.end() :].strip()
+
+
+def _neither(report: TargetReport, failed: list[tuple[str, str | None, str | None]]) -> None:
+    """Devices no side configured: a note per exception when both sides raised the same,
+    a problem per device when not."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for where, real, embedded in failed:
+        (kind, message), (other, said) = exception_of(real), exception_of(embedded)
+        if kind == other and (kind or message == said):
+            groups.setdefault((kind, message), []).append(where)
+        else:
+            report.problems.append(
+                f"{where}: configured by neither side, with different errors; "
+                f"real: {_last_line(real or '')}; embedded: {_last_line(embedded or '')}"
+            )
+    for (kind, message), wheres in groups.items():
+        shown = ", ".join(wheres[:_MAX_WHERES])
+        more = f" and {len(wheres) - _MAX_WHERES} more" if len(wheres) > _MAX_WHERES else ""
+        said = f"both raising {kind}: {message}" if kind else f"both saying {message}"
+        report.notes.append(
+            f"configured by neither side, {said} ({len(wheres)} render(s): {shown}{more})"
+        )
+
+
 def compare(plugin_id: str, real: SideResult, embedded: SideResult) -> TargetReport:
     """The report of one target from both sides' results."""
     report = TargetReport(plugin_id)
@@ -148,12 +190,18 @@ def compare(plugin_id: str, real: SideResult, embedded: SideResult) -> TargetRep
     window = (min(starts, default=0.0), max(real.ended, embedded.ended))
     report.files += compare_files("common", real.common, embedded.common, window)
     by_key = {(r.label, r.model, r.mac): r for r in embedded.renders}
+    report.models = len({r.model for r in real.renders} | {r.model for r in embedded.renders})
+    report.renders = len(real.renders)
+    failed: list[tuple[str, str | None, str | None]] = []
     for r in real.renders:
         e = by_key.pop((r.label, r.model, r.mac), None)
         where = f"{r.label}/{r.model}"
         if e is None:
             report.problems.append(f"{where}: rendered by the real side only")
             continue
+        if not r.configured and not e.configured:
+            report.neither += 1
+            failed.append((where, r.error, e.error))
         if r.configured != e.configured:
             report.problems.append(
                 f"{where} ({r.mac}): configured by "
@@ -163,19 +211,24 @@ def compare(plugin_id: str, real: SideResult, embedded: SideResult) -> TargetRep
         report.files += compare_files(where, r.files, e.files, window)
     for label, model, _mac in by_key:
         report.problems.append(f"{label}/{model}: rendered by the embedded side only")
+    _neither(report, failed)
     return report
 
 
 def summary(reports: Iterable[TargetReport]) -> dict[str, int]:
     """Counts over all targets: files per status, targets, targets with problems."""
     totals = {s: 0 for s in ("identical", "volatile", "differs", "only-real", "only-embedded")}
+    counts = dict.fromkeys(("models", "renders", "configured by neither side"), 0)
     targets = problems = 0
     for report in reports:
         targets += 1
         problems += bool(report.problems)
+        counts["models"] += report.models
+        counts["renders"] += report.renders
+        counts["configured by neither side"] += report.neither
         for f in report.files:
             totals[f.status] += 1
-    return {**totals, "targets": targets, "targets with problems": problems}
+    return {**totals, "targets": targets, **counts, "targets with problems": problems}
 
 
 def format_report(report: TargetReport, *, diffs: bool = True) -> str:
@@ -184,7 +237,8 @@ def format_report(report: TargetReport, *, diffs: bool = True) -> str:
         f"{report.plugin_id}: {report.count('identical')} identical, "
         f"{report.count('volatile')} identical but for volatile values, "
         f"{report.count('differs')} differ, {report.count('only-real')} only real, "
-        f"{report.count('only-embedded')} only embedded"
+        f"{report.count('only-embedded')} only embedded; {report.models} model(s), "
+        f"{report.renders} render(s), {report.neither} configured by neither side"
     )
     lines = [head]
     lines += [f"  note: {n}" for n in report.notes]
