@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import io
 import threading
 import types
 import urllib.parse
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +138,10 @@ def stage_firmware(
     Real fetchfw downloads each ``[file_*]`` URL through provd's proxy (ours, serving
     *stage_dir* by file name) and checks its size and sha1 against pkgs.db.  Each file is put
     in *stage_dir*: the vendor's file from *firmware_dir* when it is there, else a synthetic
-    one; for a synthetic file, this plugin copy's pkgs.db is given its size and sha1.  URLs
-    become ``http``: the proxy serves plain requests and refuses ``CONNECT`` tunnels.
+    one; for a synthetic file, this plugin copy's pkgs.db is given its size and sha1.  A
+    synthetic archive several packages share holds the members of each.  URLs become
+    ``http``: the proxy serves plain requests and refuses ``CONNECT`` tunnels.  A file
+    without URL (Cisco's, put in the plugin's cache by hand) goes to ``var/cache``.
 
     Returns the packages synthetic files cannot feed (``unsign``, ``7z``... steps), by id.
     """
@@ -148,43 +152,83 @@ def stage_firmware(
     tftpboot = plugin_dir / "var" / "tftpboot"
     static = sorted(p for p in tftpboot.glob("*") if p.is_file()) if tftpboot.is_dir() else []
     naming = (name_hints(plugin_dir), plugin_models(plugin_dir), static_hints(static))
-    lines = db_path.read_text(encoding="utf-8").splitlines(keepends=True)
     limits: dict[str, SyntheticFirmwareLimit] = {}
-    stage_dir.mkdir(parents=True, exist_ok=True)
+    # served path -> (file entry, whether synthetic, {package: content})
+    wanted: dict[Path, tuple[pkgsdb.FileEntry, bool, dict[str, bytes]]] = {}
     for pkg in db.packages.values():
         recipe = db.installs.get(pkg.install or "")
         entries = [db.files.get(file_id) for file_id in pkg.files]
-        names = [entry.local_name if entry else None for entry in entries]
-        if recipe is None or None in names:
+        names = [str(entry.local_name) if entry and entry.local_name else "" for entry in entries]
+        if recipe is None or "" in names:
             continue  # real provd says what is wrong with this package when installing it
+        mine: list[tuple[Path, pkgsdb.FileEntry, bool, bytes]] = []
         for index, entry in enumerate(entries):
-            assert entry is not None and entry.url is not None
-            url = urllib.parse.urlsplit(entry.url)
-            served = stage_dir / Path(url.path).name
-            real = firmware_dir / str(names[index]) if firmware_dir is not None else None
+            assert entry is not None
+            path = urllib.parse.urlsplit(entry.url or "").path
+            served = (
+                stage_dir / Path(path).name
+                if path.rstrip("/")
+                else plugin_dir / "var" / "cache" / names[index]
+            )
+            real = firmware_dir / names[index] if firmware_dir is not None else None
             if real is not None and real.is_file():
-                data = real.read_bytes()
-            else:
-                try:
-                    data = synthetic_file(db, pkg, recipe, index, [str(n) for n in names], *naming)
-                except SyntheticFirmwareLimit as exc:
-                    limits[pkg.name] = exc
-                    break
-                _set_option(lines, entry.section, "size", str(len(data)))
-                _set_option(lines, entry.section, "sha1sum", hashlib.sha1(data).hexdigest())
-            if served.exists() and served.read_bytes() != data:
-                limits[pkg.name] = SyntheticFirmwareLimit(
+                mine.append((served, entry, False, real.read_bytes()))
+                continue
+            try:
+                data = synthetic_file(db, pkg, recipe, index, names, *naming)
+            except SyntheticFirmwareLimit as exc:
+                limits[pkg.name] = exc
+                break
+            mine.append((served, entry, True, data))
+        else:
+            for served, entry, synthetic, data in mine:
+                wanted.setdefault(served, (entry, synthetic, {}))[2][pkg.name] = data
+    lines = db_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for served, (entry, synthetic, contents) in wanted.items():
+        one = _one_content(list(contents.values()))
+        if one is None or (served.exists() and served.read_bytes() != one):
+            for pkg_name in contents:
+                limits[pkg_name] = SyntheticFirmwareLimit(
                     db_path,
-                    f"[file_{entry.name}] another target of this run serves a different "
-                    f"{served.name} through the firmware proxy",
+                    f"[file_{entry.name}] synthetic firmware cannot give {served.name} the "
+                    "content each package (or target) using it needs; give real files with "
+                    "--provd-firmware-dir",
                     entry.line,
                     "download",
                 )
-                break
-            served.write_bytes(data)
+            continue
+        served.parent.mkdir(parents=True, exist_ok=True)
+        served.write_bytes(one)
+        if synthetic:
+            _set_option(lines, entry.section, "size", str(len(one)))
+            _set_option(lines, entry.section, "sha1sum", hashlib.sha1(one).hexdigest())
+        if entry.url:
+            url = urllib.parse.urlsplit(entry.url)
             _set_option(lines, entry.section, "url", url._replace(scheme="http").geturl())
     db_path.write_text("".join(lines), encoding="utf-8")
     return limits
+
+
+def _one_content(contents: list[bytes]) -> bytes | None:
+    """One file for every package sharing it: the same bytes, or zips merged (members of
+    one name agreeing); None when they cannot be one."""
+    if len(set(contents)) == 1:
+        return contents[0]
+    members: dict[str, bytes] = {}
+    try:
+        for data in contents:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for name in archive.namelist():
+                    member = archive.read(name)
+                    if members.setdefault(name, member) != member:
+                        return None
+    except zipfile.BadZipFile:
+        return None
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as merged:
+        for name, member in sorted(members.items()):
+            merged.writestr(name, member)
+    return buf.getvalue()
 
 
 def _set_option(lines: list[str], section: pkgsdb.Section, key: str, value: str) -> None:
