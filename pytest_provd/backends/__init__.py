@@ -59,7 +59,7 @@ def make_backend(
 
     *state_dir* is private to it (embedded, real); ``url`` needs *url* and takes *http_url*,
     *tftp_port*, *token* and *allow_remote* (a provd not on loopback); *firmware_dir* is the
-    cache of real firmware files (embedded, real).
+    cache of real firmware files (embedded, real, url on loopback).
     """
     if name == "url":
         if url is None:
@@ -70,6 +70,7 @@ def make_backend(
             tftp_port=tftp_port or DEFAULT_TFTP_PORT,
             token=token,
             allow_remote=allow_remote,
+            firmware_dir=firmware_dir,
         )
     if name == "real":
         return RealBackend(state_dir, firmware_dir=firmware_dir)

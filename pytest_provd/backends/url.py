@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import shutil
 import socket
 import tempfile
 import threading
@@ -31,6 +32,8 @@ from pytest_provd.backends.base import (
     rest_driver,
 )
 from pytest_provd.client import ProvdClient, ProvdClientError
+from pytest_provd.compat.realplugins import stage_firmware
+from pytest_provd.firmware.proxy import FirmwareProxy
 from pytest_provd.net import is_loopback_url
 
 
@@ -45,6 +48,19 @@ def _url_lock(rest_url: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _proxied(client: ProvdClient, proxies: dict[str, str]) -> Iterator[None]:
+    """The provd's ``<scheme>_proxy`` parameters set to *proxies*, and put back."""
+    previous = {scheme: client.get_param(f"{scheme}_proxy") for scheme in proxies}
+    try:
+        for scheme, url in proxies.items():
+            client.set_param(f"{scheme}_proxy", url)
+        yield
+    finally:
+        for scheme, value in previous.items():
+            client.set_param(f"{scheme}_proxy", value)
 
 
 def _local_address_towards(host: str, port: int) -> str:
@@ -82,6 +98,7 @@ class UrlBackend:
         timeout: float = 5.0,
         op_timeout: float = 120.0,
         allow_remote: bool = False,
+        firmware_dir: Path | None = None,
     ) -> None:
         if not allow_remote and not is_loopback_url(rest_url):
             raise BackendError(
@@ -96,6 +113,11 @@ class UrlBackend:
             raise BackendError(f"--provd-http-url {http_url}: not a loopback URL")
         self.endpoints = ProvdEndpoints(rest_url.rstrip("/"), http_url, (host, tftp_port), token)
         self._remote_port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.firmware_dir = firmware_dir
+        # Firmware staged for a loopback provd's fetchfw (a remote one downloads as it does).
+        self._stage_firmware = is_loopback_url(rest_url)
+        self._stage: Path | None = None
+        self._limits: dict[str, dict[str, str]] = {}
         self.timeout = timeout
         self.op_timeout = op_timeout
         self._installed: list[str] = []
@@ -120,7 +142,16 @@ class UrlBackend:
         plugin_id = built_dir.name
         client = self._client()
         with tempfile.TemporaryDirectory(prefix="provd-url-pkg-") as tmp:
-            tree.package(built_dir, Path(tmp))
+            source = built_dir
+            if self._stage_firmware:
+                if self._stage is None:
+                    self._stage = Path(tempfile.mkdtemp(prefix="provd-url-firmware-"))
+                # A copy whose pkgs.db real fetchfw can be fed on loopback (stage_firmware).
+                source = Path(tmp) / "src" / plugin_id
+                shutil.copytree(built_dir, source, symlinks=True)
+                limits = stage_firmware(source, self.firmware_dir, self._stage)
+                self._limits[plugin_id] = {k: v.message for k, v in limits.items()}
+            tree.package(source, Path(tmp))
             tree.write_plugins_db(Path(tmp))
             serve_on = "127.0.0.1"
             if not is_loopback_url(self.endpoints.rest_url):
@@ -150,17 +181,28 @@ class UrlBackend:
         return plugin_id
 
     def install_firmware(self, plugin_id: str) -> dict[str, str]:
+        """Install every package through the provd's REST API; on loopback, with its proxies
+        pointed at a loopback firmware proxy serving the staged files meanwhile (its own
+        fetchfw then never leaves this host), put back after."""
         client = self._client()
-        failed: dict[str, str] = {}
+        failed = dict(self._limits.get(plugin_id, {}))
         try:
             installable = client.installable_firmware(plugin_id)
         except ProvdClientError as exc:
             return {"*": str(exc)}
-        for pkg_id in sorted(installable):
-            try:
-                client.install_firmware(plugin_id, pkg_id)
-            except ProvdClientError as exc:
-                failed[pkg_id] = str(exc)
+        with contextlib.ExitStack() as stack:
+            if self._stage is not None:
+                stack.enter_context(_url_lock(self.endpoints.rest_url))
+                proxy = stack.enter_context(FirmwareProxy(self._stage))
+                # Staged URLs are all http: provd's https_proxy (host:port) is not needed.
+                stack.enter_context(_proxied(client, {"http": proxy.url}))
+            for pkg_id in sorted(installable):
+                if pkg_id in failed:
+                    continue
+                try:
+                    client.install_firmware(plugin_id, pkg_id)
+                except ProvdClientError as exc:
+                    failed[pkg_id] = str(exc)
         return failed
 
     def track(self, mac: str | None = None, config_id: str | None = None) -> None:
@@ -201,6 +243,8 @@ class UrlBackend:
                 client.uninstall_plugin(plugin_id)
             except ProvdClientError as exc:
                 errors.append(str(exc))
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
         if errors:
             raise BackendError(
                 f"cleaning up the provd at {self.endpoints.rest_url}: " + "; ".join(errors)
