@@ -127,12 +127,14 @@ def test_devices_no_side_configured_agree_on_the_exception_or_are_problems() -> 
         "b": "Error while configuring device fid000002: KeyError: 'label'",
         "c": "Error while configuring device fid000003: AssertionError:",
         "d": "not configured",
+        "e": "Error while configuring device fid000005: Exception: UUID needed",
     }
     ours = {
         "a": "/x/common.py:9: p-1: configure: KeyError: 'label'",
         "b": "/x/common.py:9: p-1: configure: KeyError: 'label'",
         "c": "/x/common.py:9: p-1: configure: TypeError: a bytes-like object is required",
         "d": "not configured",
+        "e": "/x/entry.py:150: p-1: configure: Exception: UUID needed",
     }
 
     def renders(errors: dict[str, str]) -> list[Render]:
@@ -141,17 +143,18 @@ def test_devices_no_side_configured_agree_on_the_exception_or_are_problems() -> 
     report = compare(
         "p-1", _result("real", renders(real_errors)), _result("embedded", renders(ours))
     )
-    assert (report.renders, report.models, report.neither) == (4, 1, 4)
+    assert (report.renders, report.models, report.neither) == (5, 1, 5)
     assert report.notes == [
         "configured by neither side, both raising KeyError: 'label' (2 render(s): a/M1, b/M1)",
         "configured by neither side, both saying not configured (1 render(s): d/M1)",
+        "configured by neither side, both raising Exception: UUID needed (1 render(s): e/M1)",
     ]
     assert report.problems == [
         "c/M1: configured by neither side, with different errors; real: Error while "
         "configuring device fid000003: AssertionError:; embedded: /x/common.py:9: p-1: "
         "configure: TypeError: a bytes-like object is required"
     ]
-    assert summary([report])["configured by neither side"] == 4
+    assert summary([report])["configured by neither side"] == 5
 
 
 def test_report_text_and_summary() -> None:

@@ -135,7 +135,9 @@ def _last_line(text: str) -> str:
     return text.strip().splitlines()[-1] if text.strip() else "?"
 
 
-_EXCEPTION = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|NotFound|Exit|Warning)):(?: |$)")
+_EXCEPTION = re.compile(
+    r"\b((?:[A-Za-z_][\w.]*)?(?:Error|Exception|NotFound|Exit|Warning)):(?: |$)"
+)
 _MAX_WHERES = 3
 
 
