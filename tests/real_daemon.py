@@ -110,6 +110,7 @@ def main(state_dir: Path, ready_file: Path) -> int:
         production_base_raw_config,
         request_processors,
     )
+    from pytest_provd.provd.domain.configs import default_configs
 
     auth = FakeAuth()
     http_port, rest_port = _free_port(socket.SOCK_STREAM), _free_port(socket.SOCK_STREAM)
@@ -161,6 +162,9 @@ def main(state_dir: Path, ready_file: Path) -> int:
     def started() -> None:
         top.privilegedStartService()
         top.startService()
+        # The configs a Wazo install has (base, default device config...), as ours has.
+        for cfg in default_configs("127.0.0.1"):
+            prov.app._cfg_collection.insert(dict(cfg))
         ready = {
             "rest_url": f"http://127.0.0.1:{rest_port}/0.2",
             "http_url": http_url + "/",

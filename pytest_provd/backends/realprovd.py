@@ -221,6 +221,10 @@ class RealProvd:
         """Insert a config (``app.cfg_insert``); its id."""
         return str(_call(self.app.cfg_insert, dict(config)))
 
+    def raw_config(self, config_id: str) -> dict[str, Any]:
+        """The flattened raw config (``app.cfg_retrieve_raw_config``, as ``/raw`` gives it)."""
+        return dict(_call(self.app.cfg_retrieve_raw_config, config_id) or {})
+
     def add_device(self, device: dict[str, Any]) -> str:
         """Insert a device (``app.dev_insert``; configured if it can be); its id."""
         return str(_call(self.app.dev_insert, dict(device)))
