@@ -95,3 +95,75 @@ def test_family_digest_follows_content_changes_it_remembered(tmp_path: Path) -> 
     data.write_text("six")
     os.utime(data, ns=(old, old))  # same size and mtime: the change time still differs
     assert build_mod.family_digest(family) != second
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "scope"),
+    [
+        ("wazo-snom-10.1.215.13::D785::provision", "wazo-snom-10.1.215.13"),
+        ("wazo-snom-10.1.215.13::load", "wazo-snom-10.1.215.13"),
+        ("wazo_snom::build.py", "wazo_snom"),
+        ("dhcp::snom::D785", "dhcp"),
+        ("tests/test_mine.py::TestA::test_b", "tests/test_mine.py"),
+    ],
+)
+def test_xdist_scopes_are_whole_targets(nodeid: str, scope: str) -> None:
+    pytest.importorskip("xdist")
+    from pytest_provd.tiers._schedule import TargetScheduling
+
+    assert TargetScheduling._split_scope(None, nodeid) == scope
+
+
+def test_provd_hypothesis_profiles_are_registered() -> None:
+    from hypothesis import settings
+
+    from pytest_provd.tiers import hostile
+
+    local, ci = settings.get_profile("provd"), settings.get_profile("provd-ci")
+    assert ci.max_examples == 10 * local.max_examples
+    assert ci.derandomize and not local.derandomize
+    assert hostile.PROFILES["provd"]["max_examples"] == local.max_examples
+
+
+SAMPLE_PLUGINS = Path(__file__).parent / "data" / "current" / "plugins"
+
+
+def test_batch_builds_equal_single_builds(tmp_path: Path) -> None:
+    from pytest_provd import tree
+    from pytest_provd.tree.batch import build_all
+
+    targets = list(tree.discover(SAMPLE_PLUGINS).targets.values())
+    assert len({t.family.name for t in targets}) > 1
+    build_all(targets, cache_dir=tmp_path / "batch")
+    for target in targets:
+        entry = build_mod.cache_entry(target, tmp_path / "batch")
+        assert (entry / ".complete").is_file(), target.plugin_id
+        single = tree.build_cached(target, cache_dir=tmp_path / "single")
+        assert build_mod.built_files(entry / target.plugin_id) == build_mod.built_files(single)
+    assert not list((tmp_path / "batch").rglob(".staging-*"))
+    assert not list((tmp_path / "batch").rglob(".status-*"))
+
+
+def test_a_target_failing_in_a_batch_is_built_alone_with_its_own_error(tmp_path: Path) -> None:
+    from pytest_provd import tree
+    from pytest_provd.tree.batch import build_all
+
+    family = tmp_path / "plugins" / "wazo_x"
+    (family / "v1").mkdir(parents=True)
+    (family / "v1" / "plugin-info").write_text("{}")
+    (family / "build.py").write_text(
+        "import shutil\n"
+        "@target('1', 'wazo-x-1')\n"
+        "def build_1(path):\n"
+        "    shutil.copy('v1/plugin-info', path)\n"
+        "@target('2', 'wazo-x-2')\n"
+        "def build_2(path):\n"
+        "    raise RuntimeError('no second target here')\n"
+    )
+    targets = tree.discover(tmp_path / "plugins").targets
+    cache = tmp_path / "cache"
+    build_all(targets.values(), cache_dir=cache)
+    assert (build_mod.cache_entry(targets["wazo-x-1"], cache) / ".complete").is_file()
+    assert not build_mod.cache_entry(targets["wazo-x-2"], cache).exists()
+    with pytest.raises(build_mod.BuildError, match="no second target here"):
+        tree.build_cached(targets["wazo-x-2"], cache_dir=cache)

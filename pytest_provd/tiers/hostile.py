@@ -54,6 +54,28 @@ ZONES = ("America/St_Johns", "Asia/Kolkata", "UTC", *TIMEZONES)
 """Besides the matrix's timezones: half-hour offsets (with and without DST) and UTC."""
 _HOST = r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,20}[a-z0-9])?){0,3}"
 
+PROFILES: dict[str, dict[str, Any]] = {
+    "provd": {"max_examples": 50, "deadline": None},
+    "provd-ci": {"max_examples": 500, "deadline": None, "derandomize": True, "print_blob": True},
+}
+"""Hypothesis budgets for property tests over :mod:`pytest_provd.strategies` and the
+harness's data (``--hypothesis-profile=provd`` locally, ``provd-ci`` in CI: ten times the
+examples, derandomized so a CI failure replays).  Not the ``hostile-values`` item's: the
+gate's budget is fixed (25 seeded examples), so a verdict is the same locally and in CI."""
+
+
+def register_profiles() -> None:
+    """Register :data:`PROFILES` with hypothesis (at import: before its pytest plugin loads
+    ``--hypothesis-profile``, in ``pytest_configure``)."""
+    from hypothesis import HealthCheck, settings
+
+    for name, values in PROFILES.items():
+        too_slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
+        settings.register_profile(name, suppress_health_check=too_slow, **values)
+
+
+register_profiles()
+
 
 def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     """Hostile values of every string parameter (hypothesis) never break a generated XML

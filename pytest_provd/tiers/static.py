@@ -4,6 +4,8 @@ ref (the others fail their family's ``removed[...]`` item)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pytest_provd import tree
@@ -51,3 +53,32 @@ def pytest_terminal_summary(
     terminalreporter.section("provd: removed since " + str(session.options.base_ref))
     for removal in deliberate:
         terminalreporter.write_line(f"removed deliberately: {removal.reason}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fill the build cache for the selected targets before any item asks: a family's
+    missing targets in one process, families in parallel (:mod:`pytest_provd.tree.batch`);
+    with ``-n``, once, in the controller before the workers start.  A target that does not
+    build is left to its ``build`` item."""
+    config = session.config
+    provd = config.stash.get(session_key, None)
+    if provd is None or not provd.targets or config.option.collectonly:
+        return
+    if getattr(config, "workerinput", None) is not None:
+        return  # the controller did it
+    from pytest_provd.tree.batch import build_all  # lazy: only when targets are selected
+
+    build_all(provd.targets)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n`` and xdist's default ``--dist load``, a generated suite is scheduled by
+    target (see :mod:`pytest_provd.tiers._schedule`); other ``--dist`` modes are kept."""
+    session = config.stash.get(session_key, None)
+    if session is None or not session.targets or config.getoption("dist", "load") != "load":
+        return None
+    from pytest_provd.tiers._schedule import make_scheduler  # lazy: xdist's controller only
+
+    return make_scheduler(config, log)

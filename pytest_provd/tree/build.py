@@ -166,9 +166,7 @@ def build(target: Target, out_root: Path, *, cache_dir: Path | None = None) -> P
 
 def build_cached(target: Target, *, cache_dir: Path | None = None) -> Path:
     """The cached build of *target*; treat it as read-only (use :func:`build` to get a copy)."""
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    key = family_digest(target.family)
-    entry = cache / key[:32] / _safe_name(target.target_id)
+    entry = cache_entry(target, Path(cache_dir) if cache_dir else default_cache_dir())
     built = entry / target.plugin_id
     if (entry / ".complete").is_file():
         return built
@@ -187,6 +185,12 @@ def build_cached(target: Target, *, cache_dir: Path | None = None) -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return built
+
+
+def cache_entry(target: Target, cache: Path) -> Path:
+    """The directory of *cache* holding *target*'s build (complete once it holds a
+    ``.complete`` file): one per family content and target."""
+    return cache / family_digest(target.family)[:32] / _safe_name(target.target_id)
 
 
 def _safe_name(text: str) -> str:
