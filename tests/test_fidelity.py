@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from pytest_provd import cli, compat, tree
+from pytest_provd.fidelity._snapshot import stamp, written
 from pytest_provd.fidelity.compare import (
+    OUTSIDE,
     VOLATILE,
     compare,
     compare_files,
@@ -171,12 +173,33 @@ def test_report_text_and_summary() -> None:
     assert summary([report])["differs"] == 1 and summary([report])["identical"] == 1
 
 
+def test_files_written_outside_tftpboot_are_compared_too(tmp_path: Path) -> None:
+    plugin = tmp_path / "wazo-x-1"
+    (plugin / "var" / "tftpboot").mkdir(parents=True)
+    (plugin / "var" / "cache").mkdir()
+    (plugin / "kept.txt").write_text("installed\n")
+    before = stamp(plugin)
+    (plugin / "var" / "tftpboot" / "a.cfg").write_text("rendered\n")
+    (plugin / "var" / "cache" / "state.json").write_text("{}\n")
+    (plugin / "__pycache__").mkdir()
+    (plugin / "__pycache__" / "entry.cpython-311.pyc").write_bytes(b"\0")
+    assert written(plugin, before, outside_tftpboot=True) == {"var/cache/state.json": b"{}\n"}
+    real = _result("real", [])
+    embedded = _result("embedded", [])
+    real.outside, embedded.outside = {"var/cache/state.json": b"{}\n"}, {}
+    report = compare("p-1", real, embedded)
+    assert [(f.where, f.path, f.status) for f in report.files] == [
+        (OUTSIDE, "var/cache/state.json", "only-real")
+    ]
+
+
 def test_side_results_travel_as_json(tmp_path: Path) -> None:
     result = _result(
         "embedded",
         [Render("sample", "M1", "m", True, {"bin": bytes(range(256))}, None)],
         {"common.cfg": b"\xff\x00"},
     )
+    result.outside = {"var/cache/x": b"\x01"}
     result.dump(tmp_path / "out.json")
     assert SideResult.load(tmp_path / "out.json") == result
 

@@ -41,8 +41,10 @@ def render(job: Job) -> SideResult:
             app.set_param("plugin_server", url)
             app.pg_update()
             app.pg_install(job.plugin_id)
-        tftpboot = app.plugin(job.plugin_id).path / "var" / "tftpboot"
+        plugin_dir = app.plugin(job.plugin_id).path
+        tftpboot = plugin_dir / "var" / "tftpboot"
         result.common = read_all(tftpboot)
+        installed = stamp(plugin_dir)
         for doc in job.configs:
             app.cfg_insert(dict(doc))
         for dev in job.devices:
@@ -63,6 +65,7 @@ def render(job: Job) -> SideResult:
                     error,
                 )
             )
+        result.outside = written(plugin_dir, installed, outside_tftpboot=True)
     except Exception as exc:  # reported as the side's error, as the real side does
         result.error = "".join(traceback.format_exception(exc)).strip()
     finally:

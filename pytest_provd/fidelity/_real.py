@@ -80,8 +80,10 @@ def _render(job: Job, result: SideResult) -> Generator[Any, Any, None]:
             app.pg_mgr.server = url
             yield app.pg_mgr.update()[0]
             yield app.pg_install(job.plugin_id)[0]
-        tftpboot = Path(job.state_dir) / "storage" / "plugins" / job.plugin_id / "var" / "tftpboot"
+        plugin_dir = Path(job.state_dir) / "storage" / "plugins" / job.plugin_id
+        tftpboot = plugin_dir / "var" / "tftpboot"
         result.common = read_all(tftpboot)
+        installed = stamp(plugin_dir)
         for doc in job.configs:
             yield app.cfg_insert(dict(doc))
         for dev in job.devices:
@@ -101,6 +103,7 @@ def _render(job: Job, result: SideResult) -> Generator[Any, Any, None]:
                     None if configured else errors.last or "not configured",
                 )
             )
+        result.outside = written(plugin_dir, installed, outside_tftpboot=True)
     finally:
         logging.getLogger().removeHandler(errors)
         app.close()

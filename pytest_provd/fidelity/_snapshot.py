@@ -19,13 +19,16 @@ def stamp(root: Path) -> Stamp:
     return out
 
 
-def written(root: Path, before: Stamp) -> dict[str, bytes]:
-    """The files under *root* created or rewritten since *before* was taken."""
+def written(root: Path, before: Stamp, *, outside_tftpboot: bool = False) -> dict[str, bytes]:
+    """The files under *root* created or rewritten since *before* was taken; with
+    *outside_tftpboot* (*root* a plugin directory), those not under ``var/tftpboot`` (which
+    the renders compare) nor bytecode caches."""
     after = stamp(root)
     return {
         name: (root / name).read_bytes()
         for name in sorted(after)
         if before.get(name) != after[name]
+        and not (outside_tftpboot and (name.startswith("var/tftpboot/") or "__pycache__/" in name))
     }
 
 

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from pytest_provd.fidelity.job import SideResult
 
+OUTSIDE = "outside-tftpboot"
+"""Where the files the renders wrote in the plugin directory outside ``var/tftpboot`` are."""
 _CLOCK_SLACK_S = 120.0
 _TEN_DIGITS = re.compile(rb"(?<![0-9.])[0-9]{10}(?:\.[0-9]{1,9})?(?![0-9])")
 
@@ -67,7 +69,7 @@ def mask(data: bytes, window: tuple[float, float]) -> tuple[bytes, set[str]]:
 class FileResult:
     """One file of one render (or of the plugin's common files)."""
 
-    where: str  # "<config label>/<model>" or "common"
+    where: str  # "<config label>/<model>", "common" or OUTSIDE
     path: str
     status: str  # identical | volatile | differs | only-real | only-embedded
     volatile: set[str] = field(default_factory=set)
@@ -213,6 +215,7 @@ def compare(plugin_id: str, real: SideResult, embedded: SideResult) -> TargetRep
         report.files += compare_files(where, r.files, e.files, window)
     for label, model, _mac in by_key:
         report.problems.append(f"{label}/{model}: rendered by the embedded side only")
+    report.files += compare_files(OUTSIDE, real.outside, embedded.outside, window)
     _neither(report, failed)
     return report
 

@@ -71,6 +71,8 @@ class SideResult:
     error: str | None = None
     common: dict[str, bytes] = field(default_factory=dict)
     renders: list[Render] = field(default_factory=list)
+    outside: dict[str, bytes] = field(default_factory=dict)
+    """Files the renders wrote in the plugin directory outside ``var/tftpboot``."""
 
     def dump(self, path: Path) -> None:
         def enc(files: dict[str, bytes]) -> dict[str, str]:
@@ -78,6 +80,7 @@ class SideResult:
 
         data = asdict(self)
         data["common"] = enc(self.common)
+        data["outside"] = enc(self.outside)
         for out, render in zip(data["renders"], self.renders, strict=True):
             out["files"] = enc(render.files)
         path.write_text(json.dumps(data, sort_keys=True))
@@ -90,8 +93,8 @@ class SideResult:
             return {k: base64.b64decode(v) for k, v in files.items()}
 
         renders = [Render(**{**r, "files": dec(r["files"])}) for r in data.pop("renders")]
-        common = dec(data.pop("common"))
-        return cls(**data, common=common, renders=renders)
+        common, outside = dec(data.pop("common")), dec(data.pop("outside"))
+        return cls(**data, common=common, renders=renders, outside=outside)
 
 
 def capability_key(capabilities: dict[str, Any], model: str) -> str | None:
