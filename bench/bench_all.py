@@ -79,7 +79,12 @@ from pytest_provd import tree
 found = tree.discover(Path(sys.argv[1]))
 targets = list(found.targets.values())
 began = time.perf_counter()
-tree.build_all(targets) if hasattr(tree, "build_all") else [tree.build_cached(t) for t in targets]
+try:
+    from pytest_provd.tree.batch import build_all
+except ImportError:  # a checkout from before batch builds
+    [tree.build_cached(t) for t in targets]
+else:
+    build_all(targets)
 print(f"{len(targets)} targets in {time.perf_counter() - began:.2f} s")
 """
 
