@@ -42,8 +42,14 @@ ROOT = Path(__file__).resolve().parents[1]
 _TIMEOUT_S = 3600
 
 
+_TEMPROOT = tempfile.mkdtemp(prefix="bench-temproot-")
+
+
 def _env(pythonpath: str | None, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    # pytest deletes its older numbered temp dirs at the end of a run (xdist's controller
+    # makes one): a private root keeps other pytest runs' leftovers out of the figures.
+    env["PYTEST_DEBUG_TEMPROOT"] = _TEMPROOT
     if pythonpath:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, env.get("PYTHONPATH")]))
     env.update(extra)
@@ -223,6 +229,7 @@ def main() -> None:
             else:
                 row("real", "-", ">= 2x real's throughput", None, str(real))
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    shutil.rmtree(_TEMPROOT, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after PYTHONPATH: bench_all --pythonpath measures another checkout
 
 SAMPLE = ROOT / "tests/data/current/plugins"
 TARGET = "wazo-snom-10.1.215.13"
