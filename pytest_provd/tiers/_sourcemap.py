@@ -42,8 +42,12 @@ def fetched_problems(run: TargetRun, booted: Booted) -> list[Problem]:
         name, line = match["name"], int(match["line"])
         problem = Problem(f"{run.target.plugin_id}: {name}", match["message"], line)
         data = booted.state.files.get(name)
-        located = at_template(run.target, problem, data) if data is not None else problem
-        if located is problem and data is not None:
+        located = problem
+        if data is not None and _renders_here(run):
+            located = at_template(run.target, problem, data)
+        elif data is not None:
+            # Not by content: another model's render of this process may have given the
+            # same bytes (Snom models whose templates differ elsewhere), and would be named.
             again = _configured_here(run, booted, name)
             if again is not None:
                 here = matching_line(_lines(data), _lines(again), line)
@@ -56,11 +60,15 @@ def _lines(data: bytes) -> list[str]:
     return data.decode("utf-8", "replace").splitlines()
 
 
+def _renders_here(run: TargetRun) -> bool:
+    """Whether provd's renders for the booted phones were recorded in this process (the
+    embedded backend's are: it runs the plugin here)."""
+    return getattr(wire_run(run).backend, "name", "") == "embedded"
+
+
 def _configured_here(run: TargetRun, booted: Booted, name: str) -> bytes | None:
     """File *name* as this process's copy of the plugin writes it for the booted device."""
     wire = wire_run(run)
-    if getattr(wire.backend, "name", "") == "embedded":
-        return None  # its renders were recorded in this process: nothing more to learn
     device = dict(booted.recorded or {})
     config_id = device.get("config")
     raw_config = getattr(wire.client, "raw_config", None)
