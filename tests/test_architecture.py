@@ -175,6 +175,4 @@ def test_readme_layout_names_every_room_and_only_existing_ones() -> None:
     vendors -= {"phone.py", "registry.py", "factory.py"}
     # Vendor modules are named as a group ("one module per vendor").
     assert sorted(rooms - vendors - named) == [], "rooms the README's layout does not name"
-    assert sorted(named - rooms) == [], (
-        "names in the README's layout that do not exist"
-    )
+    assert sorted(named - rooms) == [], "names in the README's layout that do not exist"

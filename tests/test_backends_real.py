@@ -96,6 +96,8 @@ def test_real_backend_boots_the_phones_on_the_installed_provd(
         "provd_provision",
     )
     result.assert_outcomes(passed=6)
+    # The library's import-time warnings (its legacy provd alias, twisted's TLS) are not shown.
+    result.stdout.no_fnmatch_line("*warnings summary*")
 
 
 def test_real_backend_firmware_tier_installs_with_real_fetchfw_from_staged_files(
@@ -115,3 +117,40 @@ def test_real_backend_firmware_tier_installs_with_real_fetchfw_from_staged_files
     result.assert_outcomes(passed=7)
     # Phones of the real provd flash what its fetchfw installed.
     result.stdout.fnmatch_lines([f"{TARGET}: 7 passed | *firmware upgrades, * firmware packages"])
+
+
+_CONFIGURE = """
+import sys
+from pathlib import Path
+from pytest_provd import compat
+compat.activate("real")
+from pytest_provd.provd.plugins.loader import LoadedPlugin
+from pytest_provd.provd.plugins.errors import PluginConfigError
+
+class Obj:
+    def configure(self, device, raw):
+        print("configured", raw["sip_transport"], raw["sip_srtp_mode"])
+
+plugin = LoadedPlugin("acme", Path(sys.argv[1]), {}, Obj())
+plugin.configure({"id": "d"}, {"ip": "127.0.0.1", "http_port": 8667, "tftp_port": 69})
+try:
+    plugin.configure({"id": "d"}, {"ip": "127.0.0.1", "http_port": 8667, "tftp_port": 69,
+                                   "sip_dtmf_mode": "smoke-signals"})
+except PluginConfigError as exc:
+    print("rejected:", exc)
+"""
+
+
+def test_real_backend_configures_with_real_defaults_and_schema(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _CONFIGURE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    # wazo_provd.app's defaults, filled in by the installed library.
+    assert lines[0] == "configured udp disabled"
+    assert "wazo_provd rejects the harness's raw config (sip_dtmf_mode" in lines[1]

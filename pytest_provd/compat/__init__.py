@@ -20,6 +20,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -97,6 +98,23 @@ def _foreign_provd_imported() -> bool:
     return module is not None and not _is_ours(getattr(module, "__file__", None))
 
 
+def _import_real() -> None:
+    """Import the installed ``wazo_provd`` and what its plugin manager imports.
+
+    Its legacy ``provd`` alias warns with a filter of its own put first in the process's
+    filters (so ``-W`` and pytest's filters cannot silence it), and twisted's TLS module warns
+    where ``service_identity`` is missing: library noise, recorded and dropped here, and the
+    filters put back as they were.
+    """
+    with warnings.catch_warnings(record=True):
+        importlib.import_module("wazo_provd")
+        importlib.import_module("wazo_provd.plugins")
+        try:
+            importlib.import_module("twisted.internet.ssl")
+        except ImportError:  # no pyOpenSSL: nothing to warn about
+            pass
+
+
 class CompatConflict(RuntimeError):
     """This process already imported the other ``wazo_provd`` (ours or the installed one)."""
 
@@ -123,7 +141,7 @@ def activate(backend: str | None = None) -> str:
                     raise ModuleNotFoundError("no installed wazo_provd", name="wazo_provd")
                 while str(SHIM_DIR) in sys.path:  # left by an earlier activation
                     sys.path.remove(str(SHIM_DIR))
-                importlib.import_module("wazo_provd")
+                _import_real()
             return "real"
         if current == "real":
             if backend is None:

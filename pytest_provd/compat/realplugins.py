@@ -236,3 +236,15 @@ def _set_option(lines: list[str], section: pkgsdb.Section, key: str, value: str)
     if key in section.options:
         index = section.line_of(key) - 1
         lines[index] = f"{key}: {value}\n"
+
+
+def prepare_raw_config(raw_config: dict[str, Any]) -> dict[str, Any]:
+    """*raw_config* as real provd hands it to ``configure``: its defaults filled in by the
+    installed library, then validated by its raw config schema (``RawConfigError`` when the
+    schema rejects it: production would have refused the config before any plugin saw it)."""
+    # Private helpers of wazo_provd.app: the very steps its configure path takes.
+    from wazo_provd import app as provd_app
+
+    provd_app._set_defaults_raw_config(raw_config)
+    provd_app._check_raw_config_validity(raw_config)
+    return raw_config

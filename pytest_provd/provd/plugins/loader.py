@@ -234,7 +234,7 @@ class LoadedPlugin:
         Plugin code that does not return within ``timeout`` seconds fails the call; its
         thread cannot be killed and is left running as a daemon.
         """
-        raw = apply_defaults(copy.deepcopy(raw_config))
+        raw = self._prepared(raw_config)
         outcome: list[BaseException | None] = []
 
         def call() -> None:
@@ -258,6 +258,16 @@ class LoadedPlugin:
             with self._calling("configure", PluginConfigError):
                 raise error
 
+    def _prepared(self, raw_config: dict[str, Any]) -> dict[str, Any]:
+        """A copy of *raw_config* with provd's defaults (real provd's, validated, if real)."""
+        if compat.mode() != "real":
+            return apply_defaults(copy.deepcopy(raw_config))
+        try:
+            return realplugins.prepare_raw_config(copy.deepcopy(raw_config))
+        except Exception as exc:  # wazo_provd's RawConfigError (not importable here)
+            message = f"wazo_provd rejects the harness's raw config ({exc}): not a plugin defect"
+            raise PluginConfigError(self.id, message) from exc
+
     def deconfigure(self, device: dict[str, Any]) -> None:
         with self._calling("deconfigure", PluginConfigError):
             self.obj.deconfigure(device)
@@ -266,7 +276,7 @@ class LoadedPlugin:
         """Ask the device to resync; raises PluginConfigError when the plugin cannot."""
         with self._calling("synchronize", PluginConfigError):
             with twisted_bridge.inline_threads(self.timeout):
-                deferred = self.obj.synchronize(device, apply_defaults(copy.deepcopy(raw_config)))
+                deferred = self.obj.synchronize(device, self._prepared(raw_config))
                 twisted_bridge.resolve(deferred, self.timeout)
 
     def get_remote_state_trigger_filename(self, device: dict[str, Any]) -> str | None:
