@@ -130,6 +130,10 @@ def test_devices_no_side_configured_agree_on_the_exception_or_are_problems() -> 
         "c": "Error while configuring device fid000003: AssertionError:",
         "d": "not configured",
         "e": "Error while configuring device fid000005: Exception: UUID needed",
+        "f": "Error while configuring device fid000006: FileNotFoundError: [Errno 2] No such "
+        "file or directory: '/s/real/storage/plugins/p-1/var/tftpboot/P/000B82000006.cfg.tmp'",
+        "g": "Error while configuring device fid000007: FileNotFoundError: [Errno 2] No such "
+        "file or directory: '/s/real/storage/plugins/p-1/var/tftpboot/P/000B82000007.cfg.tmp'",
     }
     ours = {
         "a": "/x/common.py:9: p-1: configure: KeyError: 'label'",
@@ -137,6 +141,10 @@ def test_devices_no_side_configured_agree_on_the_exception_or_are_problems() -> 
         "c": "/x/common.py:9: p-1: configure: TypeError: a bytes-like object is required",
         "d": "not configured",
         "e": "/x/entry.py:150: p-1: configure: Exception: UUID needed",
+        "f": "/x/common.py:9: p-1: configure: FileNotFoundError: [Errno 2] No such file or "
+        "directory: '/s/embedded/plugins/p-1/var/tftpboot/P/000B82000006.cfg.tmp'",
+        "g": "/x/common.py:9: p-1: configure: FileNotFoundError: [Errno 2] No such file or "
+        "directory: '/s/embedded/plugins/p-1/var/tftpboot/P/000B82000007.cfg.tmp'",
     }
 
     def renders(errors: dict[str, str]) -> list[Render]:
@@ -145,18 +153,20 @@ def test_devices_no_side_configured_agree_on_the_exception_or_are_problems() -> 
     report = compare(
         "p-1", _result("real", renders(real_errors)), _result("embedded", renders(ours))
     )
-    assert (report.renders, report.models, report.neither) == (5, 1, 5)
+    assert (report.renders, report.models, report.neither) == (7, 1, 7)
     assert report.notes == [
         "configured by neither side, both raising KeyError: 'label' (2 render(s): a/M1, b/M1)",
         "configured by neither side, both saying not configured (1 render(s): d/M1)",
         "configured by neither side, both raising Exception: UUID needed (1 render(s): e/M1)",
+        "configured by neither side, both raising FileNotFoundError: [Errno 2] No such file or "
+        "directory: <path> (2 render(s): f/M1, g/M1)",
     ]
     assert report.problems == [
         "c/M1: configured by neither side, with different errors; real: Error while "
         "configuring device fid000003: AssertionError:; embedded: /x/common.py:9: p-1: "
         "configure: TypeError: a bytes-like object is required"
     ]
-    assert summary([report])["configured by neither side"] == 5
+    assert summary([report])["configured by neither side"] == 7
 
 
 def test_report_text_and_summary() -> None:

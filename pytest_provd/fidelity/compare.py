@@ -140,18 +140,20 @@ def _last_line(text: str) -> str:
 _EXCEPTION = re.compile(
     r"\b((?:[A-Za-z_][\w.]*)?(?:Error|Exception|NotFound|Exit|Warning)):(?: |$)"
 )
+_PATH = re.compile(r"'/[^']*'|(?<![\w.])/[^\s:'\"]+")
 _MAX_WHERES = 3
 
 
 def exception_of(error: str | None) -> tuple[str, str]:
-    """The exception a configure error names and its message (``("KeyError", "'label'")``):
-    the real side logs ``Error while configuring device ID: KeyError: 'label'``, ours
-    ``FILE:LINE: PLUGIN: configure: KeyError: 'label'``."""
+    """The exception a configure error names and its message (``("KeyError", "'label'")``,
+    paths as ``<path>``): the real side logs ``Error while configuring device ID: KeyError:
+    'label'``, ours ``FILE:LINE: PLUGIN: configure: KeyError: 'label'``."""
     line = _last_line(error or "")
     found = _EXCEPTION.search(line)
     if found is None:
         return "", line
-    return found.group(1), line[found.end() :].strip()
+    # Paths name each side's own directories and each device's files.
+    return found.group(1), _PATH.sub("<path>", line[found.end() :].strip())
 
 
 def _neither(report: TargetReport, failed: list[tuple[str, str | None, str | None]]) -> None:
