@@ -108,11 +108,11 @@ def _import_real() -> None:
     """
     with warnings.catch_warnings(record=True):
         importlib.import_module("wazo_provd")
-        importlib.import_module("wazo_provd.plugins")
-        try:
-            importlib.import_module("twisted.internet.ssl")
-        except ImportError:  # no pyOpenSSL: nothing to warn about
-            pass
+        for name in ("wazo_provd.plugins", "twisted.internet.ssl"):
+            try:
+                importlib.import_module(name)
+            except ImportError:  # not there (no pyOpenSSL): nothing of it to warn about
+                pass
 
 
 class CompatConflict(RuntimeError):
