@@ -107,6 +107,7 @@ def _import_real() -> None:
     filters put back as they were.
     """
     with warnings.catch_warnings(record=True):
+        warnings.simplefilter("ignore")  # not raised under -W error either
         importlib.import_module("wazo_provd")
         for name in ("wazo_provd.plugins", "twisted.internet.ssl"):
             try:
