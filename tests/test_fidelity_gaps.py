@@ -12,7 +12,15 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from pytest_provd.provd.server import EmbeddedProvd
+
+# Twisted's reactor warns on import where service_identity is not installed (an interpreter
+# with the real wazo_provd's pins): the environment's, not what these tests pin.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You do not have a working installation of the service_identity module:UserWarning"
+)
 
 SYNC_ENTRY = """
 from twisted.internet import threads

@@ -17,6 +17,12 @@ from wazo_provd import tzinform  # noqa: E402
 
 from pytest_provd.provd.plugins import twisted_bridge  # noqa: E402
 
+# Twisted's reactor warns on import where service_identity is not installed (an interpreter
+# with the real wazo_provd's pins): the environment's, not what these tests pin.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You do not have a working installation of the service_identity module:UserWarning"
+)
+
 _RULE_OBJECT_TEXT = re.compile(r"\A<zoneinfo\._zoneinfo\._TZStr object at 0x[0-9a-f]+>\Z")
 
 
