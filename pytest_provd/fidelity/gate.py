@@ -101,6 +101,7 @@ def plan(job: PlanJob) -> Plan:
     try:
         loaded = manager.load(job.plugin_id)
     except PluginError as exc:
+        manager.close()
         return Plan(default_only(job.models), f"{type(exc).__name__}: {exc}")
     # model_shape reads a target run's capability, protocol, memo and loaded plugin, not its
     # pytest session or target: a run over the plugin loaded here gives the item's shapes.

@@ -140,7 +140,7 @@ def run_target(
         )
         if planned.error:
             notes.append(
-                "no gate matrix (the plugin does not load on the embedded provd): "
+                "no gate matrix (it needs the plugin loaded on the embedded provd): "
                 f"default config only; {planned.error.strip().splitlines()[-1]}"
             )
         docs, devices = gate.docs_and_devices(target.plugin_id, planned.configs, caps)
