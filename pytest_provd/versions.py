@@ -123,7 +123,10 @@ class Version:
                 parts.append({-4: "dev", -3: "a", -2: "b", -1: "rc"}[number])
             else:
                 parts.append(_CANONICAL_WORD.get(word, word))
-        return ".".join(parts) or "0"
+        if not any(part.isdigit() for part in parts):
+            # Zeros dropped from "0a" leave no digit, and a version needs one: 0.a == 0a.
+            parts.insert(0, "0")
+        return ".".join(parts)
 
 
 def _cmp_keys(a: tuple[tuple[int, int, str], ...], b: tuple[tuple[int, int, str], ...]) -> int:

@@ -81,3 +81,9 @@ def test_real_tree_spellings_parse() -> None:
         map(Version, ["1.0.9", "1.0.10", "1.0.10-SP1"])
     )
     assert all(compare(x, x) == 0 for x in itertools.islice(samples.split(), 3))
+
+
+@pytest.mark.parametrize("text", ["0a", "0.0-rc1", "0", "0.0"])
+def test_canonical_of_a_zero_version_is_a_version_equal_to_it(text: str) -> None:
+    version = parse_version(text)
+    assert parse_version(version.canonical) == version
