@@ -190,3 +190,16 @@ def test_bad_baseline_files_are_named(tmp_path: Path, content: str, said: str) -
     with pytest.raises(SourceError, match=said) as raised:
         Baseline.load(path)
     assert str(path) in str(raised.value)
+
+
+def test_shown_text_replaces_only_what_differs_between_runs(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    norm = Normaliser(repo)
+    text = (
+        f"{repo}/plugins/x/common.py:60: GET http://127.0.0.1:43121/cfg000B82100006.xml "
+        "failed; copy in /tmp/pytest-provd-k3j2/wire/x.cfg, line 7"
+    )
+    assert norm.volatile(text) == (
+        "plugins/x/common.py:60: GET http://127.0.0.1:<PORT>/cfg000B82100006.xml failed; "
+        "copy in <tmp>/wire/x.cfg, line 7"
+    )

@@ -120,6 +120,14 @@ class Normaliser:
         text = _FILE_LINE.sub(r"\1:#", text)
         return _WORD_LINE.sub(_line_ref, text)
 
+    def volatile(self, text: str) -> str:
+        """*text* with only what differs between two runs of the same tree replaced: temp
+        dirs and loopback ports (paths under the repository made relative first, so that a
+        checkout under a temp root keeps its paths).  For the failure texts shown."""
+        text = self._prefixes.sub(self._prefix_name, text)
+        text = self._tmp.sub("<tmp>", text)
+        return _PORT.sub(r"\1:<PORT>", text)
+
     def _prefix_name(self, match: re.Match[str]) -> str:
         return self._replacements[(match.lastindex or 1) - 1]
 
