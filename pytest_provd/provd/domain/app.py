@@ -279,9 +279,7 @@ class ProvdApp:
 
     def _reconfigure_below(self, config_id: str, *, deleted: bool = False) -> None:
         affected = self.configs.descendants(config_id) | {config_id}
-        for device in self.devices.all():
-            if device.get("config") not in affected:
-                continue
+        for device in self.devices.find_in("config", list(affected)):
             plugin = self._plugin_of(device)
             if plugin is None:
                 continue

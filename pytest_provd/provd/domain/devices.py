@@ -22,6 +22,7 @@ __all__ = [
     "DeviceError",
     "DeviceManager",
     "UnknownDevice",
+    "copy_device",
     "needs_reconfiguration",
     "norm_ip",
     "norm_mac",
@@ -91,13 +92,57 @@ def needs_reconfiguration(old: JsonDict, new: JsonDict) -> bool:
     return any(old.get(k) != new.get(k) for k in RECONFIGURE_KEYS)
 
 
+_INDEXED = ("mac", "ip", "sn", "uuid", "plugin", "config")
+"""The fields :meth:`DeviceManager.find` looks up through an index instead of a scan."""
+
+
+def copy_device(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, scalars), faster than ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_device(v) for k, v in value.items()}
+    if kind is list:
+        return [copy_device(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 class DeviceManager:
-    """Devices by id; thread-safe; look-ups return copies."""
+    """Devices by id; thread-safe; look-ups return copies.
+
+    Indexes by the fields of :data:`_INDEXED` spare :meth:`find` a scan of every device; a
+    value that cannot be hashed is kept aside and always compared, so a look-up matches
+    exactly what a scan would, in insertion order.
+    """
 
     def __init__(self) -> None:
         self._devices: dict[str, JsonDict] = {}
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
+        self._order: dict[str, int] = {}
+        self._index: dict[str, dict[Any, dict[str, None]]] = {k: {} for k in _INDEXED}
+        self._unhashable: dict[str, dict[str, None]] = {k: {} for k in _INDEXED}
+
+    def _add_index(self, device_id: str, device: JsonDict) -> None:
+        for key in _INDEXED:
+            value = device.get(key)
+            try:
+                self._index[key].setdefault(value, {})[device_id] = None
+            except TypeError:
+                self._unhashable[key][device_id] = None
+
+    def _drop_index(self, device_id: str, device: JsonDict) -> None:
+        for key in _INDEXED:
+            self._unhashable[key].pop(device_id, None)
+            try:
+                ids = self._index[key].get(device.get(key))
+            except TypeError:
+                continue
+            if ids is not None:
+                ids.pop(device_id, None)
+                if not ids:
+                    del self._index[key][device.get(key)]
 
     def insert(self, device: JsonDict) -> str:
         """Store a validated device; returns its id."""
@@ -106,40 +151,74 @@ class DeviceManager:
             if device_id in self._devices:
                 raise DeviceError(f"device {device_id!r} already exists")
             device["id"] = device_id
-            self._devices[device_id] = copy.deepcopy(device)
+            stored = copy_device(device)
+            self._devices[device_id] = stored
+            self._order[device_id] = next(self._ids)
+            self._add_index(device_id, stored)
             return str(device_id)
 
     def update(self, device: JsonDict) -> None:
         """Replace the stored device with the same id."""
         with self._lock:
-            if device.get("id") not in self._devices:
-                raise UnknownDevice(f"no device {device.get('id')!r}")
-            self._devices[device["id"]] = copy.deepcopy(device)
+            device_id = device.get("id")
+            old = self._devices.get(device_id) if isinstance(device_id, str) else None
+            if old is None:
+                raise UnknownDevice(f"no device {device_id!r}")
+            stored = copy_device(device)
+            self._drop_index(str(device_id), old)
+            self._devices[str(device_id)] = stored
+            self._add_index(str(device_id), stored)
 
     def delete(self, device_id: str) -> JsonDict:
         """Remove a device; returns it."""
         with self._lock:
             try:
-                return self._devices.pop(device_id)
+                device = self._devices.pop(device_id)
             except KeyError:
                 raise UnknownDevice(f"no device {device_id!r}") from None
+            del self._order[device_id]
+            self._drop_index(device_id, device)
+            return device
 
     def get(self, device_id: str) -> JsonDict:
         """A copy of a device (UnknownDevice when absent)."""
         with self._lock:
             try:
-                return copy.deepcopy(self._devices[device_id])
+                return copy_device(self._devices[device_id])  # type: ignore[no-any-return]
             except KeyError:
                 raise UnknownDevice(f"no device {device_id!r}") from None
 
+    def _candidates(self, key: str, values: list[Any]) -> list[str] | None:
+        """Ids that may have *key* equal to one of *values* (None: scan them all)."""
+        found: dict[str, None] = {}
+        for value in values:
+            try:
+                found.update(self._index[key].get(value, {}))
+            except TypeError:
+                return None
+        found.update(self._unhashable[key])
+        return sorted(found, key=self._order.__getitem__)
+
     def find(self, **fields: Any) -> list[JsonDict]:
-        """Copies of devices whose fields equal *fields*."""
+        """Copies of devices whose fields equal *fields*, in insertion order."""
         with self._lock:
-            return [
-                copy.deepcopy(d)
-                for d in self._devices.values()
-                if all(d.get(k) == v for k, v in fields.items())
-            ]
+            ids: Any = None
+            for key in _INDEXED:
+                if key in fields:
+                    ids = self._candidates(key, [fields[key]])
+                    if ids is not None:
+                        break
+            devices = self._devices
+            chosen = devices.values() if ids is None else [devices[i] for i in ids]
+            return [copy_device(d) for d in chosen if all(d.get(k) == v for k, v in fields.items())]
+
+    def find_in(self, key: str, values: list[Any]) -> list[JsonDict]:
+        """Copies of devices whose *key* equals one of *values*, in insertion order."""
+        with self._lock:
+            ids = self._candidates(key, values) if key in _INDEXED else None
+            devices = self._devices
+            chosen = devices.values() if ids is None else [devices[i] for i in ids]
+            return [copy_device(d) for d in chosen if any(d.get(key) == v for v in values)]
 
     def all(self) -> list[JsonDict]:
         """Copies of every device."""
@@ -149,3 +228,7 @@ class DeviceManager:
         """Forget every device."""
         with self._lock:
             self._devices.clear()
+            self._order.clear()
+            for key in _INDEXED:
+                self._index[key].clear()
+                self._unhashable[key].clear()
