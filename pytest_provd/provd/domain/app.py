@@ -28,6 +28,7 @@ from pytest_provd.provd.domain.devices import (
     DeviceError,
     DeviceManager,
     UnknownDevice,
+    copy_device,
     needs_reconfiguration,
     validate_device,
 )
@@ -164,7 +165,7 @@ class ProvdApp:
         return self.plugins.loaded.get(str(device.get("plugin") or ""))
 
     def _configure(self, device: JsonDict, plugin: LoadedPlugin, raw: JsonDict) -> bool:
-        raw = apply_defaults(copy.deepcopy(raw))
+        raw = apply_defaults(copy_device(raw))
         if self.use_provisioning_key:
             tenant = device.get("tenant_uuid")
             key = self.tenants.provisioning_key(str(tenant))

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from pytest_provd.provd.domain.devices import copy_device
 from pytest_provd.provd.domain.errors import (
     ConfigError,
     NotDeletable,
@@ -50,7 +51,7 @@ def merge_into(base: JsonDict, overlay: JsonDict) -> None:
                 current = base[key] = {}
             merge_into(current, value)
         else:
-            base[key] = copy.deepcopy(value)
+            base[key] = copy_device(value)
 
 
 def _without_none(value: Any) -> Any:
@@ -194,7 +195,7 @@ class ConfigManager:
         """A copy of a config (UnknownConfig when absent)."""
         with self._lock:
             try:
-                return copy.deepcopy(self._configs[config_id])
+                return copy_device(self._configs[config_id])  # type: ignore[no-any-return]
             except KeyError:
                 raise UnknownConfig(f"no config {config_id!r}") from None
 
@@ -251,7 +252,7 @@ class ConfigManager:
         with self._lock:
             if config_id not in self._configs:
                 return None
-            result = copy.deepcopy(self.base_raw_config)
+            result: JsonDict = copy_device(self.base_raw_config)
             visited = {config_id}
 
             def visit(current: str) -> None:

@@ -84,7 +84,7 @@ def validate_device(device: Any) -> JsonDict:
             raise DeviceError(f'device "{flag}" must be a boolean')
     if "options" in device and not isinstance(device["options"], dict | type(None)):
         raise DeviceError('device "options" must be an object')
-    return copy.deepcopy(device)
+    return copy_device(device)  # type: ignore[no-any-return]
 
 
 def needs_reconfiguration(old: JsonDict, new: JsonDict) -> bool:

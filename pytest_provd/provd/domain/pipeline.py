@@ -17,7 +17,6 @@ Every DHCP transaction, HTTP and TFTP request goes through provd's default pipel
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import time
@@ -29,7 +28,7 @@ from typing import Any, Protocol
 
 from pytest_provd.problems import ProvdHarnessError
 from pytest_provd.provd.domain.configs import ConfigManager
-from pytest_provd.provd.domain.devices import DeviceError, DeviceManager, norm_mac
+from pytest_provd.provd.domain.devices import DeviceError, DeviceManager, copy_device, norm_mac
 from pytest_provd.provd.domain.faults import FaultLog
 from pytest_provd.provd.plugins.errors import PluginError
 from pytest_provd.provd.plugins.loader import LoadedPlugin
@@ -187,7 +186,7 @@ class Pipeline:
     def update(self, device: JsonDict, info: JsonDict) -> None:
         """Apply provd's default updaters, then save (and reconfigure) if anything changed."""
         app = self.app
-        before = copy.deepcopy(device)
+        before = copy_device(device)
         if not app.nat and "ip" in info:
             for other in app.devices.find(ip=info["ip"]):
                 if other["id"] != device["id"]:

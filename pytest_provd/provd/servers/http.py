@@ -110,11 +110,13 @@ class LenientRequestParser(HttpRequestParserPy):
 
 
 _PARSER_ATTRS = ("_parser", "_request_parser")  # aiohttp >= 3.10, then 3.9
+# Once, not per connection: inspecting the signature costs more than the rest of the swap.
+_ACCEPTED = frozenset(inspect.signature(LenientRequestParser.__init__).parameters)
 
 
 def _lenient(handler: web_protocol.RequestHandler, loop: asyncio.AbstractEventLoop) -> Any:
     """*handler* with its request parser replaced by a :class:`LenientRequestParser`."""
-    accepted = inspect.signature(LenientRequestParser.__init__).parameters
+    accepted = _ACCEPTED
     options: dict[str, Any] = {
         "max_line_size": handler.max_line_size,
         "max_field_size": handler.max_field_size,
