@@ -130,7 +130,10 @@ def instrument(env: jinja2.Environment) -> bool:
     (a code generator or bytecode cache of the plugin's), which is left alone."""
     if env.code_generator_class is BranchCodeGenerator:
         return True
-    if env.code_generator_class is not CodeGenerator or env.bytecode_cache is not None:
+    own_cache = env.bytecode_cache is not None and not getattr(
+        env.bytecode_cache, "shared_by_harness", False
+    )
+    if env.code_generator_class is not CodeGenerator or own_cache:
         return False
     env.code_generator_class = BranchCodeGenerator
     if env.cache is not None:

@@ -32,6 +32,8 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 
+from pytest_provd.provd.plugins import codecache
+
 MAX_RENDERS = 2048
 """Renders kept (the newest); a run configures a few devices per model at a time."""
 
@@ -242,6 +244,8 @@ def watch_environment(env: jinja2.Environment, plugin_dir: Path | None = None) -
     """Record the top-level renders of *env* from now on (what it renders is unchanged)."""
     if plugin_dir is not None:
         _PLUGIN_DIRS[env] = plugin_dir
+    # Both plugin managers of a target load the same templates: compile each once.
+    codecache.share(env)
     if issubclass(env.template_class, _RecordingTemplate):
         return
     if env.template_class is not jinja2.Template:

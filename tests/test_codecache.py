@@ -1,0 +1,80 @@
+"""The process-wide compiled-template cache: shared, yet never changes what renders."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from pytest_provd.provd.plugins import codecache
+
+SOURCE = "{% for x in items %}{{ x | upper }}\n{% endfor %}{{ 1 // zero }}"
+
+
+def _env(path: Path, **options: object) -> jinja2.Environment:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "t.tpl").write_text(SOURCE)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(path)), **options)  # type: ignore[arg-type]
+    codecache.share(env)
+    return env
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def compile(
+        self: jinja2.Environment,
+        source: str,
+        name: str | None = None,
+        filename: str | None = None,
+        *a: object,
+    ) -> object:
+        compiled.append(filename)
+        return original(self, source, name, filename, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    return compiled
+
+
+def test_a_second_copy_is_not_compiled_again_and_fails_at_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codecache.SHARED.clear()
+    compiled = _counting(monkeypatch)
+    first, second = _env(tmp_path / "a"), _env(tmp_path / "b")
+    texts = []
+    for env in (first, second):
+        template = env.get_template("t.tpl")
+        texts.append(template.render(items=["a", "b"], zero=1))
+        with pytest.raises(ZeroDivisionError) as raised:
+            template.render(items=[], zero=0)
+        frames = traceback.extract_tb(raised.value.__traceback__)
+        assert (frames[-1].filename, frames[-1].lineno) == (
+            str(Path(env.loader.searchpath[0]) / "t.tpl"),
+            2,
+        )  # type: ignore[union-attr]
+    assert texts == ["A\nB\n1", "A\nB\n1"]
+    assert compiled == [str(tmp_path / "a" / "t.tpl")]
+
+
+def test_other_options_compile_their_own_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codecache.SHARED.clear()
+    compiled = _counting(monkeypatch)
+    plain = _env(tmp_path / "a").get_template("t.tpl").render(items=["a"], zero=1)
+    trimmed = (
+        _env(tmp_path / "b", trim_blocks=True).get_template("t.tpl").render(items=["a"], zero=1)
+    )
+    assert (plain, trimmed) == ("A\n1", "A\n1")
+    assert len(compiled) == 2
+
+
+def test_a_cache_of_the_environment_own_is_kept(tmp_path: Path) -> None:
+    own = jinja2.FileSystemBytecodeCache(str(tmp_path))
+    env = jinja2.Environment(bytecode_cache=own)
+    codecache.share(env)
+    assert env.bytecode_cache is own
