@@ -17,6 +17,7 @@ import json
 import shutil
 import tarfile
 import tempfile
+import threading
 import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -190,6 +191,13 @@ def _run_step(
         )
 
 
+MAX_DBS = 64
+"""Parsed pkgs.db files kept per process (one per plugin copy)."""
+
+_DBS_LOCK = threading.Lock()
+_DBS: dict[tuple[str, bytes], pkgsdb.PkgsDb] = {}
+
+
 class FirmwareStore:
     """The firmware packages of one plugin directory: what provd's install service offers."""
 
@@ -226,7 +234,21 @@ class FirmwareStore:
         """The plugin's parsed pkgs.db (an empty one when the plugin has none)."""
         if not self.db_path.is_file():
             return pkgsdb.parse("", self.db_path)
-        return pkgsdb.load(self.db_path)
+        # Parsed once per content: every install and listing reads it again.  Callers only
+        # read the result.
+        try:
+            key = (str(self.db_path), self.db_path.read_bytes())
+        except OSError:
+            return pkgsdb.load(self.db_path)  # says why it cannot be read
+        with _DBS_LOCK:
+            found = _DBS.get(key)
+        if found is None:
+            found = pkgsdb.load(self.db_path)
+            with _DBS_LOCK:
+                if len(_DBS) >= MAX_DBS:
+                    del _DBS[next(iter(_DBS))]
+                _DBS[key] = found
+        return found
 
     def installable(self) -> dict[str, dict[str, Any]]:
         """Every package of pkgs.db: version, description and download size."""

@@ -18,20 +18,35 @@ an emulated phone can tell which version it "flashed".
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import io
 import json
 import re
 import tarfile
+import threading
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pytest_provd import pkgsdb
 from pytest_provd.capabilities import split_capability_key
 from pytest_provd.firmware import image
 from pytest_provd.problems import SourceError
 from pytest_provd.tree import model_variants
+
+MAX_MEMO = 1024
+"""Synthetic files (and claim tables) kept per process; a target has a few dozen files."""
+
+_MEMO_LOCK = threading.Lock()
+# Both plugin managers of a target install the same packages from two copies of the plugin:
+# what a file is depends on pkgs.db's content and the naming, never on where it is.
+_FILES: dict[tuple[object, ...], bytes] = {}
+_CLAIMS: dict[tuple[str, frozenset[str]], dict[str, frozenset[str]]] = {}
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 # Commands synthetic files can feed; anything else needs the vendor's real files.
 SYNTHETIC_COMMANDS = {"cp", "unzip", "untar", "include", "exclude", "null"}
@@ -208,6 +223,25 @@ def _archive(
     return buf.getvalue()
 
 
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+    with _MEMO_LOCK:
+        if len(memo) >= MAX_MEMO:
+            del memo[next(iter(memo))]
+        memo[key] = value
+    return value
+
+
+def _fits(db: pkgsdb.PkgsDb, fingerprint: str, static: frozenset[str]) -> dict[str, frozenset[str]]:
+    """For each static hint, the packages it fits."""
+    key = (fingerprint, static)
+    with _MEMO_LOCK:
+        found = _CLAIMS.get(key)
+    if found is not None:
+        return found
+    table = {h: frozenset(p.name for p in db.packages.values() if _fit(h, p) > 0) for h in static}
+    return _remember(_CLAIMS, key, table)
+
+
 def synthetic_file(
     db: pkgsdb.PkgsDb,
     pkg: pkgsdb.Package,
@@ -218,11 +252,43 @@ def synthetic_file(
     models: tuple[str, ...] = (),
     static: frozenset[str] = frozenset(),
 ) -> bytes:
-    """The synthetic content of *pkg*'s file number *file_index* (named *files*)."""
+    """The synthetic content of *pkg*'s file number *file_index* (named *files*); made once
+    per process for the same pkgs.db content, package, file and naming."""
+    fingerprint = hashlib.sha256(pkgsdb.dump(db).encode("utf-8", "surrogatepass")).hexdigest()
+    key = (
+        fingerprint,
+        pkg.name,
+        pkg.version,
+        tuple(pkg.install_args),
+        recipe.name,
+        repr(recipe.steps),
+        file_index,
+        tuple(files),
+        hints,
+        models,
+        static,
+    )
+    with _MEMO_LOCK:
+        found = _FILES.get(key)
+    if found is not None:
+        return found
+    fits = _fits(db, fingerprint, static)
+    claimed = frozenset(h for h in static if fits[h] - {pkg.name})
+    data = _synthetic_file(
+        db, pkg, recipe, file_index, files, Naming(hints, models, static, claimed)
+    )
+    return _remember(_FILES, key, data)
+
+
+def _synthetic_file(
+    db: pkgsdb.PkgsDb,
+    pkg: pkgsdb.Package,
+    recipe: pkgsdb.InstallRecipe,
+    file_index: int,
+    files: list[str],
+    naming: Naming,
+) -> bytes:
     name = files[file_index]
-    others = [other for other in db.packages.values() if other.name != pkg.name]
-    claimed = frozenset(h for h in static if any(_fit(h, other) > 0 for other in others))
-    naming = Naming(hints, models, static, claimed)
     for step in recipe.steps:
         if step.src != "a":
             continue
