@@ -18,7 +18,6 @@ import concurrent.futures
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -33,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 64 * 1024
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 
 
@@ -55,7 +53,7 @@ def path_problem(raw_path: str) -> int | None:
 def make_http_app(pipeline: Pipeline, executor: concurrent.futures.Executor) -> web.Application:
     """The aiohttp application of the provisioning HTTP server."""
 
-    async def provision(request: web.Request) -> web.StreamResponse:
+    async def serve(request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?", 1)[0]
         try:
             problem = path_problem(raw_path)
@@ -85,11 +83,11 @@ def make_http_app(pipeline: Pipeline, executor: concurrent.futures.Executor) -> 
         headers = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP}
         return web.Response(status=reply.status, headers=headers, body=data)
 
-    @web.middleware
-    async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # The pipeline answers 500 for what fails inside it; this catches what fails around it.
+    async def provision(request: web.Request) -> web.StreamResponse:
+        # The pipeline answers 500 for what fails inside it; this catches what fails around
+        # it.  Not an aiohttp middleware: those cost a wrapper per request.
         try:
-            return await handler(request)
+            return await serve(request)
         except web.HTTPException:
             raise
         except Exception as exc:
@@ -98,7 +96,7 @@ def make_http_app(pipeline: Pipeline, executor: concurrent.futures.Executor) -> 
             pipeline.faults.record(where, exc)
             return web.Response(status=500, text="Internal processing error\n")
 
-    app = web.Application(client_max_size=MAX_REQUEST_BODY, middlewares=[faults])
+    app = web.Application(client_max_size=MAX_REQUEST_BODY)
     app.router.add_route("*", "/{tail:.*}", provision)
     return app
 
