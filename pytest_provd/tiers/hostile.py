@@ -86,16 +86,20 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     # Kept lazy: hypothesis and the server stack are only needed when this item runs.
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
+    from pytest_provd.provd.plugins import renders
     from pytest_provd.rendering.sourcemap import at_template
 
     models = target_models(run.target) or ["?"]
     device = run.device(models[0], HOSTILE_DEVICE_INDEX)
     base = _base_config(run, models[0], device)
 
-    def broken(changes: dict[str, Any]) -> list[tuple[Problem, bytes | None]]:
+    def broken(changes: dict[str, Any], traced: bool = False) -> list[tuple[Problem, bytes | None]]:
         # Only breakage counts here; missing or unserved files are the configure item's job.
         raw = applied(base, changes)
-        files, problems = configure_and_fetch(run, dict(device), raw, verify=False)
+        # Renders are recorded (to trace a broken line to its template) only when asked:
+        # copying what each render was given costs a third of it.
+        with renders.recording(traced):
+            files, problems = configure_and_fetch(run, dict(device), raw, verify=False)
         found: list[tuple[Problem, bytes | None]] = [(p, None) for p in problems]
         for file_name, data in files.items():
             found += [(p, data) for p in xml_problems(file_name, data)]
@@ -128,7 +132,8 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         detail = f" ({describe(base, changes)})"
         # Traced to their template lines (only these: tracing renders again).
         located = [
-            p if data is None else at_template(run.target, p, data) for p, data in broken(changes)
+            p if data is None else at_template(run.target, p, data)
+            for p, data in broken(changes, traced=True)
         ]
         return [replace(p, message=p.message + detail) for p in located]
     return []

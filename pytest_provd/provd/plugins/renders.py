@@ -301,6 +301,16 @@ def paused() -> Iterator[None]:
             _PAUSED.pop()
 
 
+@contextmanager
+def recording(on: bool) -> Iterator[None]:
+    """Within the block, renders are recorded as usual when *on*, else :func:`paused`."""
+    if on:
+        yield
+        return
+    with paused():
+        yield
+
+
 def forget() -> None:
     """Drop every recorded render."""
     with _LOCK:
