@@ -197,9 +197,12 @@ def test_shown_text_replaces_only_what_differs_between_runs(tmp_path: Path) -> N
     norm = Normaliser(repo)
     text = (
         f"{repo}/plugins/x/common.py:60: GET http://127.0.0.1:43121/cfg000B82100006.xml "
-        "failed; copy in /tmp/pytest-provd-k3j2/wire/x.cfg, line 7"
+        "failed; copy in /tmp/pytest-provd-k3j2/wire/x.cfg, line 7; provd at "
+        "http://127.0.0.1:8666/provd; firmware from /tmp/fw/a.zip"
     )
+    # The user's own port and paths stay; the harness's scratch dirs and kernel ports go.
     assert norm.volatile(text) == (
         "plugins/x/common.py:60: GET http://127.0.0.1:<PORT>/cfg000B82100006.xml failed; "
-        "copy in <tmp>/wire/x.cfg, line 7"
+        "copy in <tmp>/wire/x.cfg, line 7; provd at http://127.0.0.1:8666/provd; firmware "
+        "from /tmp/fw/a.zip"
     )

@@ -69,7 +69,7 @@ def test_short_summary_shows_the_first_problem_and_each_problem_once(
         [
             "acme-phone-1.0::repeats: 3 problem(s)",
             # Paths relative to the plugins repository, as the maintainer's checkout has them.
-            # Temp dirs (and loopback ports) read the same on every run.
+            # The harness's scratch dirs (and kernel-chosen ports) read the same on every run.
             "  plugins/acme_phone/build.py:4: cannot read <tmp>/x.cfg",
             "  plugins/acme_phone/build.py:2: a second finding",
             "  plugins/acme_phone/build.py:3: a second finding",

@@ -3,6 +3,7 @@ interpreter, and a build or a plugin server writes nowhere else."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -26,6 +27,19 @@ def snapshot(top: Path) -> dict[str, tuple[int, int]]:
             st.st_mtime_ns,
         )
     return out
+
+
+def test_rsync_shim_written_by_parallel_threads_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Families are built by parallel threads of one process, each asking for the shim.
+    monkeypatch.setenv("PYTEST_PROVD_RSYNC_SHIM", "1")
+    for attempt in range(5):
+        monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / f"cache{attempt}"))
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            dirs = list(pool.map(lambda _: tree.tool_path_prefix(), range(16)))
+        assert len({tuple(d) for d in dirs}) == 1
+        assert os.access(Path(dirs[0][0]) / "rsync", os.X_OK)
 
 
 def test_rsync_shim_is_inside_the_cache_one_per_interpreter(

@@ -38,6 +38,20 @@ from pytest_provd.problems import Problem, read_source_line
 from pytest_provd.report.golden import normalise_macs
 
 _PORT = re.compile(r"(?<![\w.])(127(?:\.\d{1,3}){3}|localhost|0\.0\.0\.0|\[::1?\]):\d{1,5}\b")
+# The directories the harness makes (tempfile prefixes of its own), wherever the temp root is.
+_SCRATCH = re.compile(
+    r"(?:[^\s'\"(),;]*/)?(?:pytest-provd|provd-(?:embedded|serve|real-pkg|url-pkg|"
+    r"url-firmware|fidelity|pkg))-[\w-]+"
+)
+
+
+def _ephemeral_port(match: re.Match[str]) -> str:
+    # Ports below 10000 are chosen by people (provd's 8666, a test's 9); the kernel hands
+    # out ephemeral ones from 32768 (Linux) or 49152 up.
+    port = int(match[0].rsplit(":", 1)[1])
+    return f"{match[1]}:<PORT>" if port >= 10000 else match[0]
+
+
 # A reference to a source line inside a message: after a file-like word, a section or "at".
 _FILE_LINE = re.compile(r"((?:[\w.@+-]+/)*[\w@+-]+(?:\.[\w-]+|-info))(?::\d+)+\b")
 _WORD_LINE = re.compile(r"((?:\.[\w-]+|-info|\]|\bat) |\()line \d+\b|\bline \d+ and\b")
@@ -121,12 +135,13 @@ class Normaliser:
         return _WORD_LINE.sub(_line_ref, text)
 
     def volatile(self, text: str) -> str:
-        """*text* with only what differs between two runs of the same tree replaced: temp
-        dirs and loopback ports (paths under the repository made relative first, so that a
-        checkout under a temp root keeps its paths).  For the failure texts shown."""
+        """*text* with only what differs between two runs of the same tree replaced: the
+        scratch directories the harness makes and the ports the kernel picks for its servers
+        (paths under the repository made relative first).  For the failure texts shown: the
+        user's own paths and ports (``--provd-url``, ``--provd-firmware-dir``) stay."""
         text = self._prefixes.sub(self._prefix_name, text)
-        text = self._tmp.sub("<tmp>", text)
-        return _PORT.sub(r"\1:<PORT>", text)
+        text = _SCRATCH.sub("<tmp>", text)
+        return _PORT.sub(_ephemeral_port, text)
 
     def _prefix_name(self, match: re.Match[str]) -> str:
         return self._replacements[(match.lastindex or 1) - 1]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,7 +277,8 @@ def tool_path_prefix() -> list[str]:
     shim = shim_dir / "rsync"
     if not shim.is_file() or shim.read_text() != script:
         shim_dir.mkdir(parents=True, exist_ok=True)
-        tmp = shim_dir / f".rsync.{os.getpid()}"
+        # Per thread too: families are built by parallel threads of one process.
+        tmp = shim_dir / f".rsync.{os.getpid()}.{threading.get_ident()}"
         tmp.write_text(script)
         tmp.chmod(0o755)
         os.replace(tmp, shim)
