@@ -11,13 +11,27 @@ from jinja2.loaders import BaseLoader, split_template_path
 
 
 def _snapshot(directories: Sequence[str]) -> dict[str, float]:
+    """``{path: mtime}`` of everything under *directories*, as ``os.walk`` and
+    ``os.path.getmtime`` give it (symlinked directories listed, not entered), with one
+    ``scandir`` stat per entry: it runs at every template load."""
     stamps: dict[str, float] = {}
     for top in directories:
-        for dirpath, dirnames, filenames in os.walk(top):
-            for name in (*dirnames, *filenames):
-                path = os.path.join(dirpath, name)
+        pending = [top]
+        while pending:
+            try:
+                with os.scandir(pending.pop()) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue
+            for entry in entries:
                 try:
-                    stamps[path] = os.path.getmtime(path)
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir and not entry.is_symlink():
+                    pending.append(entry.path)
+                try:
+                    stamps[entry.path] = entry.stat().st_mtime
                 except OSError:
                     continue
     return stamps
