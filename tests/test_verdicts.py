@@ -292,3 +292,22 @@ def test_wildcard_plugin_has_no_phone_to_boot(pytester: pytest.Pytester, tree: P
         ["*wazo-acme-catchall declares no phone model (capability '*, *, *'): *no phone to boot*"]
     )
     result.stdout.no_fnmatch_line("*no phone emulator*")
+
+
+# -- a model without a capability whose files carry no line (a DECT base): not judged on lines
+
+
+def test_model_without_capability_and_without_lines_is_not_judged_on_lines() -> None:
+    from types import SimpleNamespace
+
+    from pytest_provd.tiers._run import TargetRun
+
+    def run(key: str | None) -> TargetRun:
+        return SimpleNamespace(capability_key=lambda model: key)  # type: ignore[return-value]
+
+    base = b"static.auto_provision.server.url = http://provd/\n"
+    users = ["alice1001", "bob1002"]
+    assert TargetRun.takes_no_line(run(None), "W90B", base, users)
+    # A capability says how many lines it takes: judged, as are files carrying some line.
+    assert not TargetRun.takes_no_line(run("Yealink, W90B, 1"), "W90B", base, users)
+    assert not TargetRun.takes_no_line(run(None), "W90B", base + b"user = alice1001\n", users)

@@ -166,6 +166,12 @@ class TargetRun:
                 return key
         return None
 
+    def takes_no_line(self, model: str, text: bytes, users: list[str]) -> bool:
+        """Whether *model*'s files (*text*) carry none of the pushed *users* while nothing says
+        it takes a line: plugin-info has no capability for it (its ``models[...]`` item
+        reports that).  A DECT base whose manager holds the accounts is such a model."""
+        return self.capability_key(model) is None and not any(u.encode() in text for u in users)
+
     def capability(self, model: str) -> dict[str, Any]:
         """The capability entry of *model* ({} when it has none)."""
         caps = self.capabilities().get(self.capability_key(model) or "", {})

@@ -38,7 +38,11 @@ def check_configure(run: TargetRun, model: str) -> list[Problem]:
     if outcome.files and run.protocol(model) == "sip":
         text = b"\n".join(outcome.files.values())
         # A one-line phone (ATA port, conference phone) only has room for the first user.
-        for user in USERS[: max(1, int(caps.get("lines", len(USERS))))]:
+        users = list(USERS[: max(1, int(caps.get("lines", len(USERS))))])
+        if run.takes_no_line(model, text, users):
+            record_note(no_line_note(model))
+            users = []
+        for user in users:
             if user.encode() not in text:
                 problems.append(
                     Problem(
@@ -49,6 +53,14 @@ def check_configure(run: TargetRun, model: str) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def no_line_note(model: str) -> str:
+    """Why *model*'s lines are not judged (see :meth:`TargetRun.takes_no_line`)."""
+    return (
+        f"{model}: lines not judged: its files carry none of the pushed SIP users, and "
+        f"plugin-info has no capability for it to say it takes any (see models[{model}])"
+    )
 
 
 def check_wellformed(run: TargetRun, model: str) -> list[Problem]:

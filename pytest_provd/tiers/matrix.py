@@ -180,7 +180,7 @@ def judged(judge: _Judge, outcome: ModelOutcome, users: list[str]) -> list[Found
         # A phone has room for as many lines as its capability says; more are not written.
         pushed = users[: max(1, judge.room)]
         missing = [n for n, user in enumerate(pushed, 1) if user.encode() not in text]
-        if missing:
+        if missing and not judge.run.takes_no_line(judge.model, text, pushed):
             names = ", ".join(pushed[n - 1] for n in missing)
             message = (
                 f"SIP user(s) {names} (line(s) {_ranges(missing)} of the {len(pushed)} pushed, "

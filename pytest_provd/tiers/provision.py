@@ -27,6 +27,7 @@ from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers._run import TargetRun, target_run
 from pytest_provd.tiers._sourcemap import fetched_problems
 from pytest_provd.tiers._wire import SCCP_CALL_MANAGER, WireSetupError, boot, protocol_of
+from pytest_provd.tiers.configure import no_line_note
 
 
 def check_provision(run: TargetRun, model: str) -> list[Problem]:
@@ -91,6 +92,10 @@ def check_provision(run: TargetRun, model: str) -> list[Problem]:
             )
         return found
     lines = booted.pushed["sip_lines"]
+    fetched = b"\n".join(data for data in state.files.values() if isinstance(data, bytes))
+    if run.takes_no_line(model, fetched, [str(lines[n].get("username")) for n in sorted(lines)]):
+        record_note(no_line_note(model))
+        return found
     room = run.capability(model).get("lines", 2)
     # A one-line phone (conference phone, ATA port) only has room for line 1.
     for number in ("1", "2")[: max(1, min(2, int(room)))]:
