@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +43,8 @@ def _item_configs(tmp_path: Path) -> dict[str, list[str]]:
         text=True,
         timeout=600,
         check=False,
+        # Without the caller's PYTEST_ADDOPTS: CI's --randomly-seed needs the plugin disabled here.
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},
     ).stdout
     found: dict[str, list[str]] = {}
     for head, body in re.findall(

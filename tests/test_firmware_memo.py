@@ -31,6 +31,9 @@ def test_a_second_copy_of_the_plugin_reuses_files_and_pkgs_db(
         loaded.append(Path(path))
         return original_load(path)
 
+    # The memo is per process: files another test made for the same pkgs.db do not count.
+    monkeypatch.setattr(synthetic, "_FILES", {})
+    monkeypatch.setattr(synthetic, "_CLAIMS", {})
     monkeypatch.setattr(synthetic, "_synthetic_file", make)
     monkeypatch.setattr(pkgsdb, "load", load)
     installed = []
