@@ -46,10 +46,13 @@ def test_tz_dst_as_string_is_the_text_of_a_per_zone_rule_object() -> None:
 def test_tz_dst_as_string_renewed_by_every_new_db() -> None:
     """provd re-parses every zone into a shared table when a TimezoneInfoDB is created."""
     before = _dst_text("Europe/Paris")
+    # The old rule objects kept alive: a new one cannot reuse a freed one's address (and text).
+    kept = dict(getattr(tzinform.NativeTimezoneInfoDB, "_rule_objects", {}))
     tzinform.NativeTimezoneInfoDB()
     after = _dst_text("Europe/Paris")
     assert after != before and _RULE_OBJECT_TEXT.match(after)
     assert tzinform.TextTimezoneInfoDB is tzinform.NativeTimezoneInfoDB
+    assert kept
 
 
 def _value_by_dst_text(table: dict[str, str], zone: str, default: str) -> str:
