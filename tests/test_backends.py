@@ -116,8 +116,8 @@ def test_url_backend_unreachable_provd_fails_the_phone_items(
     [
         (["--provd-backend", "url"], "*--provd-backend url needs --provd-url*"),
         (
-            ["--provd-backend", "url", "--provd-url", "http://10.0.0.5:8666/provd"],
-            "*--provd-url http://10.0.0.5:8666/provd: not a loopback address; the run installs "
+            ["--provd-backend", "url", "--provd-url", "http://192.0.2.5:8666/provd"],
+            "*--provd-url http://192.0.2.5:8666/provd: not a loopback address; the run installs "
             "plugins and creates and deletes configs and devices on that provd, so it needs "
             "--provd-allow-remote (ini: provd_allow_remote = true)*",
         ),
@@ -128,9 +128,9 @@ def test_url_backend_unreachable_provd_fails_the_phone_items(
                 "--provd-url",
                 "http://127.0.0.1:8666/provd",
                 "--provd-http-url",
-                "http://10.0.0.5:8667/",
+                "http://192.0.2.5:8667/",
             ],
-            "*--provd-http-url http://10.0.0.5:8667/: not a loopback address*",
+            "*--provd-http-url http://192.0.2.5:8667/: not a loopback address*",
         ),
         (
             ["--provd-backend", "url", "--provd-url", "ftp://127.0.0.1/provd"],
@@ -200,7 +200,7 @@ def test_real_backend_missing_names_each_module_it_cannot_import(
         ("http://localhost:8666/provd", True),
         ("http://[::1]:8666/provd", True),
         ("http://127.9.9.9/", True),
-        ("http://192.168.1.2:8666/provd", False),
+        ("http://192.0.2.2:8666/provd", False),
         ("http://provd.example.com/provd", False),
         ("ftp://127.0.0.1/", False),
         ("127.0.0.1:8666", False),
@@ -212,11 +212,11 @@ def test_loopback_rule(url: str, loopback: bool) -> None:
 
 def test_url_backend_class_refuses_a_remote_host_unless_allowed() -> None:
     with pytest.raises(BackendError, match="only loopback provds unless --provd-allow-remote"):
-        UrlBackend("http://192.168.1.2:8666/provd")
+        UrlBackend("http://192.0.2.2:8666/provd")
     # Nothing is contacted before start().
-    backend = UrlBackend("http://192.168.1.2:8666/provd", allow_remote=True)
-    assert backend.endpoints.http_url == "http://192.168.1.2:8667/"
-    assert backend.endpoints.tftp_address == ("192.168.1.2", 69)
+    backend = UrlBackend("http://192.0.2.2:8666/provd", allow_remote=True)
+    assert backend.endpoints.http_url == "http://192.0.2.2:8667/"
+    assert backend.endpoints.tftp_address == ("192.0.2.2", 69)
 
 
 @pytest.mark.parametrize("how", ["option", "ini"])

@@ -146,10 +146,10 @@ def test_ci_flow_line_shifts_stay_known_and_one_new_defect_fails_alone(
     assert written.ret == pytest.ExitCode.OK, written.stdout.str()
     known = json.loads((ci_repo / "provd-baseline.json").read_text())["failures"]
     assert "wazo-snom-10.1.215.13::models[D999]" in known
-    # Commit 2: a license header above the defect, and the version bump the change needs.
+    # Commit 2: comment lines inserted above the defect, and the version bump it needs.
     entry = ci_repo / SNOM / "entry.py"
     entry.write_text(
-        "# Copyright 2024 The Authors\n# SPDX-License-Identifier: GPL-3.0\n\n" + entry.read_text()
+        "# Sample plugin of pytest-provd.\n# A second comment line.\n\n" + entry.read_text()
     )
     _edit(ci_repo / SNOM / "plugin-info", '"version": "1.0.0"', '"version": "1.0.1"')
     git(ci_repo, "commit", "-q", "-am", "commit 2: header")
