@@ -55,7 +55,7 @@ ZONES = ("America/St_Johns", "Asia/Kolkata", "UTC", *TIMEZONES)
 _HOST = r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,20}[a-z0-9])?){0,3}"
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "provd": {"max_examples": 50, "deadline": None},
+    "provd": {"max_examples": 50, "deadline": None, "derandomize": False},
     "provd-ci": {"max_examples": 500, "deadline": None, "derandomize": True, "print_blob": True},
 }
 """Hypothesis budgets for property tests over :mod:`pytest_provd.strategies` and the
@@ -66,12 +66,16 @@ gate's budget is fixed (25 seeded examples), so a verdict is the same locally an
 
 def register_profiles() -> None:
     """Register :data:`PROFILES` with hypothesis (at import: before its pytest plugin loads
-    ``--hypothesis-profile``, in ``pytest_configure``)."""
+    ``--hypothesis-profile``, in ``pytest_configure``).
+
+    Their parent is hypothesis's ``default`` profile, not the loaded one: under ``CI=true``
+    hypothesis loads its own ``ci`` profile (derandomized), which ``provd`` must not inherit."""
     from hypothesis import HealthCheck, settings
 
+    parent = settings.get_profile("default")
     for name, values in PROFILES.items():
         too_slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
-        settings.register_profile(name, suppress_health_check=too_slow, **values)
+        settings.register_profile(name, parent, suppress_health_check=too_slow, **values)
 
 
 register_profiles()
