@@ -5,10 +5,16 @@
 
 The same load for every backend: one provd (``--provd-backend`` NAME's), our sample family's
 wazo-snom-10.1.215.13 installed, one config and one device per phone created first, then
-*phones* D785 phones booted by a pool of *threads* (DHCP, then every file they fetch; no
-firmware installed, so the upgrade ends on a 404 for every backend alike).  A phone counts as
-provisioned when it ends with line 1 its own user and line 2.  ``--single N`` instead boots N
-phones one after the other and gives the median of their DHCP-to-configured times.
+*phones* D785 phones booted by *threads* concurrent boots (DHCP, then every file they fetch;
+no firmware installed, so the upgrade ends on a 404 for every backend alike).  A phone counts
+as provisioned when it ends with line 1 its own user and line 2.  ``--single N`` instead boots
+N phones one after the other and gives the median of their DHCP-to-configured times.
+
+The phones (the load generator) run in *workers* separate processes, the threads shared out
+among them; provd and the DHCP server stay in this one.  That is how a real deployment is
+loaded: phones are other machines, and provd does not share its interpreter (its GIL) or
+its core with them.  The clock starts once every worker has imported the emulators;
+``server_cpu_ms_per_phone`` is this process's CPU time (provd and the DHCP server) per phone.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import multiprocessing
+import resource
 import statistics
 import sys
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +37,7 @@ sys.path.append(str(ROOT))  # after PYTHONPATH: bench_all --pythonpath measures 
 
 SAMPLE = ROOT / "tests/data/current/plugins"
 TARGET = "wazo-snom-10.1.215.13"
+WORKER_TIMEOUT_S = 600.0
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -35,15 +45,94 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def run(backend_name: str, phones: int, threads: int, single: int) -> dict[str, Any]:
+def _mac(n: int) -> str:
+    return f"00:04:13:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
+
+
+def _boot(dhcp: tuple[str, int], n: int) -> tuple[int, float, bool]:
+    """Boot phone *n*: ``(n, seconds, provisioned)``."""
+    from emulators.snom import SnomPhone
+
+    phone = SnomPhone("D785", _mac(n), version="10.1.215.13", dhcp_server=dhcp)
+    began = time.perf_counter()
+    try:
+        state = phone.boot()
+    finally:
+        phone.close()
+    seconds = time.perf_counter() - began
+    line = state.lines.get(1)
+    return n, seconds, bool(line and line.username == f"user{n}" and 2 in state.lines)
+
+
+def _worker(conn: Connection) -> None:
+    """A load-generating process: imports first, then boots the phones it is handed."""
+    import emulators.snom  # noqa: F401  (imported before the clock starts)
+
+    conn.send("ready")
+    dhcp, numbers, threads = conn.recv()
+    if threads == 1:
+        results = [_boot(dhcp, n) for n in numbers]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            results = list(pool.map(lambda n: _boot(dhcp, n), numbers))
+    conn.send(results)
+    conn.close()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load(
+    dhcp: tuple[str, int], count: int, threads: int, workers: int
+) -> tuple[float, float, list[tuple[int, float, bool]]]:
+    """Boot phones 0..count-1 from *workers* processes sharing *threads* concurrent boots;
+    ``(wall seconds, this process's CPU seconds, [(n, seconds, provisioned)...])``."""
+    context = multiprocessing.get_context("spawn")
+    workers = max(1, min(workers, threads, count))
+    pipes = []
+    procs = []
+    for _ in range(workers):
+        here, there = context.Pipe()
+        proc = context.Process(target=_worker, args=(there,), daemon=True)
+        proc.start()
+        there.close()
+        pipes.append(here)
+        procs.append(proc)
+    try:
+        for conn in pipes:
+            if not conn.poll(WORKER_TIMEOUT_S) or conn.recv() != "ready":
+                raise RuntimeError("a phone worker did not start")
+        began = time.perf_counter()
+        cpu = _cpu_seconds()
+        for w, conn in enumerate(pipes):
+            share = threads // workers + (1 if w < threads % workers else 0)
+            conn.send((dhcp, list(range(w, count, workers)), share))
+        results: list[tuple[int, float, bool]] = []
+        for conn in pipes:
+            if not conn.poll(WORKER_TIMEOUT_S):
+                raise RuntimeError(f"a phone worker gave no answer in {WORKER_TIMEOUT_S:g} s")
+            results.extend(conn.recv())
+        wall = time.perf_counter() - began
+        cpu = _cpu_seconds() - cpu
+    finally:
+        for proc in procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+    return wall, cpu, sorted(results)
+
+
+def run(backend_name: str, phones: int, threads: int, single: int, workers: int) -> dict[str, Any]:
     """Boot the phones; the figures."""
     from emulators.dhcp import DhcpConfig, DhcpServer
-    from emulators.snom import SnomPhone
     from pytest_provd import backends, tree
     from pytest_provd.backends.base import BackendUnavailable
     from pytest_provd.provd.plugins.rawconfig import sample_raw_config
 
     count = single or phones
+    threads = 1 if single else threads
     target = tree.discover(SAMPLE).targets[TARGET]
     with tempfile.TemporaryDirectory(prefix="bench-phones-") as tmp:
         backend = backends.make_backend(backend_name, Path(tmp) / "state")
@@ -55,16 +144,12 @@ def run(backend_name: str, phones: int, threads: int, single: int) -> dict[str, 
             driver = backend.driver()
             plugin_id = backend.install_plugin(tree.build(target, Path(tmp) / "built"))
             lines = sample_raw_config()["sip_lines"]
-            macs = [
-                f"00:04:13:{n >> 16 & 255:02x}:{n >> 8 & 255:02x}:{n & 255:02x}"
-                for n in range(count)
-            ]
-            for n, mac in enumerate(macs):
+            for n in range(count):
                 lines["1"]["username"] = f"user{n}"
                 config = driver.add_config(
                     {"parent_ids": ["base"], "raw_config": {"sip_lines": lines}}
                 )
-                driver.add_device({"mac": mac, "config": config, "plugin": plugin_id})
+                driver.add_device({"mac": _mac(n), "config": config, "plugin": plugin_id})
             dhcp = DhcpServer(
                 DhcpConfig.parse(ROOT / "emulators/data/dhcpd-sample.conf"),
                 http_url=endpoints.http_url,
@@ -72,49 +157,38 @@ def run(backend_name: str, phones: int, threads: int, single: int) -> dict[str, 
                 provd_token=endpoints.token,
                 on_commit=backend.dhcp_hook(),
             ).start()
-            durations: list[float] = []
-
-            def boot(n: int) -> bool:
-                phone = SnomPhone("D785", macs[n], version="10.1.215.13", dhcp_server=dhcp.address)
-                began = time.perf_counter()
-                try:
-                    state = phone.boot()
-                finally:
-                    phone.close()
-                durations.append(time.perf_counter() - began)
-                line = state.lines.get(1)
-                return bool(line and line.username == f"user{n}" and 2 in state.lines)
-
-            began = time.perf_counter()
-            if single:
-                results = [boot(n) for n in range(count)]
-            else:
-                with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-                    results = list(pool.map(boot, range(count)))
-            wall = time.perf_counter() - began
-            dhcp.close()
+            try:
+                wall, cpu, results = _load(dhcp.address, count, threads, workers)
+            finally:
+                dhcp.close()
         finally:
             backend.close()
+    durations = [seconds for _, seconds, _ in results]
     return {
         "backend": backend_name,
         "phones": count,
-        "threads": 1 if single else threads,
+        "threads": threads,
+        "workers": max(1, min(workers, threads, count)),
         "wall_s": wall,
         "phones_per_s": count / wall,
         "p50_ms": statistics.median(durations) * 1000,
         "p99_ms": _percentile(durations, 0.99) * 1000,
-        "provisioned": sum(results),
+        "server_cpu_ms_per_phone": cpu / count * 1000,
+        "provisioned": sum(ok for _, _, ok in results),
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", default="embedded", choices=["embedded", "real"])
     parser.add_argument("--phones", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=8, help="phones booting at once")
+    parser.add_argument("--workers", type=int, default=4, help="processes booting phones")
     parser.add_argument("--single", type=int, default=0, help="boot N phones one at a time")
     opts = parser.parse_args()
-    print(json.dumps(run(opts.backend, opts.phones, opts.threads, opts.single)))
+    print(json.dumps(run(opts.backend, opts.phones, opts.threads, opts.single, opts.workers)))
 
 
 if __name__ == "__main__":
