@@ -8,6 +8,7 @@ which entry.py models a capability's model name (``T31(P)(G)``) stands for.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -69,6 +70,8 @@ def model_spellings(cap_model: str) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=8192)
 def covers(cap_model: str, model: str) -> bool:
     """True when the capability model *cap_model* stands for the entry.py model *model*."""
+    # Memoised: the static checks ask it for every (capability, model) pair of a target.
     return cap_model == model or _norm_model(model) in model_spellings(cap_model)

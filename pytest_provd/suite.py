@@ -78,8 +78,8 @@ class ProvdItem(pytest.Item):
         self.runner = runner
         self.target = target
         self.tier = tier
-        self.add_marker(tier)
-        self.add_marker("provd")
+        self.add_marker(_mark(tier))
+        self.add_marker(_mark("provd"))
 
     def runtest(self) -> None:
         """Run the check; fail with its problems."""
@@ -108,6 +108,17 @@ class ProvdItem(pytest.Item):
         if self.target is None:
             return self.path, None, self.nodeid + " "
         return self.target.build_py, self.target.build_py_line - 1, self.nodeid + " "
+
+
+_MARKS: dict[str, pytest.MarkDecorator] = {}
+
+
+def _mark(name: str) -> pytest.MarkDecorator:
+    """``pytest.mark.<name>``, made once: thousands of items carry the same few marks."""
+    found = _MARKS.get(name)
+    if found is None:
+        found = _MARKS[name] = getattr(pytest.mark, name)
+    return found
 
 
 class FamilyItem(ProvdItem):

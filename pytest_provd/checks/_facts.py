@@ -10,6 +10,9 @@ fewer than :data:`SMALL_FAMILY` applicable targets are held to every relation.
 
 from __future__ import annotations
 
+import errno
+import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +96,8 @@ class TargetFacts:
     pkgs_path: Path | None
     pkgs: list[PkgVersion] | None
     relations: dict[str, bool | None] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What checks work out from these facts alone, kept as long as the facts are."""
 
     @property
     def target_version(self) -> str | None:
@@ -103,11 +108,14 @@ class TargetFacts:
         """``{model: [(version, key)]}`` of the well-formed capabilities."""
         if self.info is None:
             return {}
-        return {
-            model: [(v, key) for v, key in found if v != "*"]
-            for model, found in self.info.capability_models().items()
-            if model != "*" and any(v != "*" for v, _ in found)
-        }
+        known = self.derived.get("capability_versions")
+        if known is None:
+            known = self.derived["capability_versions"] = {
+                model: [(v, key) for v, key in found if v != "*"]
+                for model, found in self.info.capability_models().items()
+                if model != "*" and any(v != "*" for v, _ in found)
+            }
+        return {model: list(versions) for model, versions in known.items()}
 
 
 def read_pkgs_versions(path: Path) -> list[PkgVersion] | None:
@@ -124,22 +132,24 @@ def read_pkgs_versions(path: Path) -> list[PkgVersion] | None:
     return out
 
 
-def _source(target: tree_mod.Target, name: str) -> Path | None:
-    if target.source_dir is None:
-        return None
-    path = target.source_dir / name
-    return path if path.exists() else None
+_SOURCES = ("entry.py", "plugin-info", "pkgs/pkgs.db")
+# errno values for which Path.exists() says False rather than raising.
+_ABSENT = frozenset((errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP))
 
 
 def target_facts(target: tree_mod.Target) -> TargetFacts:
     """Read the version facts of *target* from its source dir (memoised on file stamps)."""
-    entry_path = _source(target, "entry.py")
-    info_path = _source(target, "plugin-info")
-    pkgs_path = _source(target, "pkgs/pkgs.db")
-    key = (target.plugin_id, *(_stamp(p) for p in (entry_path, info_path, pkgs_path)))
+    # Asked a few times per item of a run: the key costs three stats and no Path objects.
+    paths = _source_paths(target.source_dir)
+    stamps = tuple(_stamp(p) for p in paths)
+    key = (target.plugin_id, *stamps)
     hit = _FACTS.get(key)
     if hit is not None:
         return hit
+    entry_path, info_path, pkgs_path = (
+        Path(p) if p is not None and s is not None else None
+        for p, s in zip(paths, stamps, strict=True)
+    )
     loaded = load_plugin_info(info_path) if info_path else None
     facts = TargetFacts(
         target,
@@ -156,11 +166,24 @@ def target_facts(target: tree_mod.Target) -> TargetFacts:
 _FACTS: dict[tuple[Any, ...], TargetFacts] = {}
 
 
-def _stamp(path: Path | None) -> tuple[str, int, int] | None:
+@functools.lru_cache(maxsize=4096)
+def _source_paths(source_dir: Path | None) -> tuple[str | None, ...]:
+    if source_dir is None:
+        return (None,) * len(_SOURCES)
+    return tuple(str(source_dir / name) for name in _SOURCES)
+
+
+def _stamp(path: str | None) -> tuple[str, int, int] | None:
+    """The path's stamp; None where it does not exist (as ``Path.exists`` says)."""
     if path is None:
         return None
-    stat = path.stat()
-    return str(path), stat.st_mtime_ns, stat.st_size
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return None
+        raise
+    return path, stat.st_mtime_ns, stat.st_size
 
 
 def _entry_vs_capabilities(facts: TargetFacts) -> bool | None:

@@ -8,8 +8,11 @@ import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
+
+from pytest_provd.tree import memo
 
 TEMPLATE_SUFFIXES = (".tpl", ".btpl")
 DEFAULT_TPL_DIR = "templates"
@@ -188,3 +191,56 @@ def fallback_difference(
         if mine != theirs:
             return number, mine.strip(), theirs.strip()
     return None  # differ in trailing blank lines only
+
+
+def template_files(plugin_dir: Path) -> bytes:
+    """A digest of every file the environment of *plugin_dir* may load (names and bytes)."""
+    digest = hashlib.sha256()
+    for sub in (CUSTOM_TPL_DIR, DEFAULT_TPL_DIR):
+        top = plugin_dir / sub
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in dirnames:  # not walked, but jinja2 loads through them
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path):
+                    rel = os.path.relpath(path, plugin_dir)
+                    digest.update(f"{rel}\0{os.readlink(path)}\0".encode())
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                digest.update(f"{sub}/{os.path.relpath(path, top)}\0".encode())
+                with open(path, "rb") as handle:
+                    digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.digest()
+
+
+# What the comparison's outcome depends on besides the templates: jinja2 and this code.
+_FALLBACK_RULE = repr(
+    (
+        jinja2.__version__,
+        SAMPLE_CONTEXT,
+        fallback_difference.__code__.co_code,
+        _Absent.__call__.__code__.co_code,
+    )
+)
+
+
+def remembered_fallback_difference(
+    plugin_dir: Path, name: str, source: str, files: bytes
+) -> tuple[int, str, str] | None:
+    """:func:`fallback_difference` with the sample context, worked out once per content
+    (*files*: :func:`template_files` of *plugin_dir*); a template jinja2 rejects raises
+    :class:`jinja2.TemplateError` as it would."""
+
+    def compute() -> dict[str, Any]:
+        try:
+            found = fallback_difference(plugin_dir, name, source)
+        except jinja2.TemplateError as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"difference": None if found is None else list(found)}
+
+    key = memo.content_key("fallback", _FALLBACK_RULE, name, source, files)
+    result: dict[str, Any] = memo.remembered("fallback", key, compute)
+    if "error" in result:
+        raise jinja2.TemplateError(result["error"])
+    found = result["difference"]
+    return None if found is None else (int(found[0]), str(found[1]), str(found[2]))

@@ -13,23 +13,16 @@ import jinja2
 from pytest_provd import tree as tree_mod
 from pytest_provd.capabilities import covers
 from pytest_provd.checks._base import CheckContext, cached, find_line
-from pytest_provd.checks._entry import EntryInfo
-from pytest_provd.checks._facts import (
-    target_facts,
-    version_tokens,
-)
+from pytest_provd.checks._facts import TargetFacts, target_facts, version_tokens
 from pytest_provd.checks._templates import (
     DEFAULT_TPL_DIR,
-    fallback_difference,
     model_template_conventions,
+    remembered_fallback_difference,
     source_of,
+    template_files,
 )
 from pytest_provd.problems import Problem
 from pytest_provd.rendering.shipping import missing_template_fix
-
-
-def _entry(ctx: CheckContext) -> EntryInfo | None:
-    return target_facts(ctx.target).entry
 
 
 def entry_models(target: tree_mod.Target) -> list[str] | None:
@@ -62,7 +55,8 @@ def check_entry(ctx: CheckContext) -> list[Problem]:
         ]
     except (ValueError, UnicodeDecodeError) as exc:
         return [Problem(shown, f"cannot be read: {exc}", fix="save it as UTF-8 Python source")]
-    entry = _entry(ctx)
+    facts = target_facts(ctx.target)
+    entry = facts.entry
     assert entry is not None
     problems = []
     for name, unresolved in sorted(entry.unresolved.items()):
@@ -86,7 +80,7 @@ def check_entry(ctx: CheckContext) -> list[Problem]:
                     Problem(
                         shown,
                         f"model {model!r} is listed twice in {entry.models_name}",
-                        _model_line(entry, model),
+                        _model_line(facts, model),
                         fix="remove the duplicate",
                     )
                 )
@@ -118,7 +112,15 @@ def misnamed_pairs(target: tree_mod.Target) -> dict[str, str]:
     ``7937``): one cause, said once, by the entry.py model's item.
     """
     facts = target_facts(target)
-    declared = entry_models(target)
+    known: dict[str, str] | None = facts.derived.get("misnamed_pairs")
+    if known is None:
+        known = facts.derived["misnamed_pairs"] = _misnamed_pairs(facts)
+    return dict(known)
+
+
+def _misnamed_pairs(facts: TargetFacts) -> dict[str, str]:
+    entry = facts.entry
+    declared = list(entry.models) if entry is not None and entry.models is not None else None
     if declared is None or facts.info is None or "*" in facts.info.capabilities:
         return {}
     caps = facts.capability_versions()
@@ -161,7 +163,7 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
     if entry is None or declared is None:
         return _model_templates(ctx, model)
     covering = {cap: found for cap, found in caps.items() if covers(cap, model)}
-    other = cached(ctx, "misnamed_pairs", lambda: misnamed_pairs(ctx.target)).get(model)
+    other = misnamed_pairs(ctx.target).get(model)
     if info is not None and other is not None:
         key = caps[other][0][1]
         problems.append(
@@ -172,7 +174,7 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
                 f"({ctx.rel(info.path)}:{info.capability_lines.get(key)}) names {other!r}, "
                 f"which is not in {entry.models_name}{_near(model, [other])} (one model under "
                 "two names, or two models each missing from one file)",
-                _model_line(entry, model),
+                _model_line(facts, model),
                 fix=f"use one name in both files ({model!r} or {other!r}), or add the missing "
                 "model to each",
             )
@@ -183,7 +185,7 @@ def check_model(ctx: CheckContext, model: str) -> list[Problem]:
                 ctx.rel(entry.path),
                 f"model {model!r} in {entry.models_name} has no capability in "
                 f"{ctx.rel(info.path)}{_near(model, list(caps))}",
-                _model_line(entry, model),
+                _model_line(facts, model),
                 fix=f'add a "Vendor, {model}, Version" capability to plugin-info or remove '
                 f"{model!r} from {entry.models_name}",
             )
@@ -199,11 +201,17 @@ def _near(model: str, names: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _model_line(entry: EntryInfo, model: str) -> int | None:
+def _model_line(facts: TargetFacts, model: str) -> int | None:
+    entry = facts.entry
+    assert entry is not None
     start = entry.lines.get(entry.models_name or "", 1)
-    try:
-        text = Path(entry.path).read_text(encoding="utf-8")
-    except OSError:
+    if "entry_text" not in facts.derived:  # read once, not once per model
+        try:
+            facts.derived["entry_text"] = Path(entry.path).read_text(encoding="utf-8")
+        except OSError:
+            facts.derived["entry_text"] = None
+    text: str | None = facts.derived["entry_text"]
+    if text is None:
         return start
     return find_line(text, f"'{model}'", start) or find_line(text, f'"{model}"', start) or start
 
@@ -252,7 +260,9 @@ def _fallback_problems(ctx: CheckContext, built: Path, model: str, rel: str) -> 
     for shipped in _shipped_templates(ctx, name):
         try:
             text = shipped.read_text(encoding="utf-8")
-            diff = fallback_difference(built, name, text)
+            diff = remembered_fallback_difference(
+                built, name, text, cached(ctx, "template-files", lambda: template_files(built))
+            )
         except (OSError, UnicodeDecodeError, jinja2.TemplateError):
             continue  # written for another build: it says nothing about this one
         if diff is None:

@@ -4,7 +4,8 @@ ref (the others fail their family's ``removed[...]`` item)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,11 +14,14 @@ from pytest_provd.problems import Problem, SourceError
 from pytest_provd.session import ProvdSession, session_key
 from pytest_provd.suite import ItemSpec, TargetPlan
 
+if TYPE_CHECKING:
+    from pytest_provd.checks import CheckContext
 
-def check_build(session: ProvdSession, target: tree.Target) -> list[Problem]:
-    """The target builds."""
+
+def check_build(ctx: CheckContext) -> list[Problem]:
+    """The target builds (the static checks then use the same lookup of its build)."""
     try:
-        tree.build_cached(target)  # read only here: no private copy needed
+        ctx.built_dir()
     except SourceError as exc:
         return [Problem(exc.path, exc.message, exc.line, fix="fix the build function")]
     return []
@@ -29,7 +33,6 @@ def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: T
     # Kept lazy: pytest starts without the checks (jinja2, the pkgs.db parser).
     from pytest_provd.checks import CheckContext, iter_items
 
-    plan.add(ItemSpec("build", "provd_static", lambda: check_build(session, target)))
     ctx = CheckContext(
         target,
         base_ref=session.options.base_ref,
@@ -37,6 +40,7 @@ def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: T
         # The static rules only read the build: the cached one, not a private copy.
         builder=tree.build_cached,
     )
+    plan.add(ItemSpec("build", "provd_static", functools.partial(check_build, ctx)))
     for name, runner in iter_items(ctx):
         plan.add(ItemSpec(name, "provd_static", runner))
 
