@@ -7,6 +7,8 @@ import importlib
 import ipaddress
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,42 @@ def test_provd_hypothesis_profiles_are_registered() -> None:
     assert ci.max_examples == 10 * local.max_examples
     assert ci.derandomize and not local.derandomize
     assert hostile.PROFILES["provd"]["max_examples"] == local.max_examples
+
+
+def test_provd_hypothesis_profiles_are_registered_when_hypothesis_is_imported_later() -> None:
+    code = (
+        "import sys\n"
+        "import pytest_provd.plugin\n"
+        "assert 'hypothesis' not in sys.modules, 'imported at start-up'\n"
+        "from hypothesis import settings\n"
+        "print(settings.get_profile('provd-ci').max_examples)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["500"]
+
+
+def test_hostile_examples_are_hypothesis_draws_kept_in_the_build_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_provd.rendering.matrix import sample_raw_config
+    from pytest_provd.tiers import hostile
+
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path))
+    base = sample_raw_config()
+    drawn = hostile._drawn(hostile.field_plan(base), 6)
+    assert len(drawn) == 6 and all("sip_lines.1.password" in changes for changes in drawn)
+    assert hostile._drawn(hostile.field_plan(base), 6) == drawn  # seeded: the same twice
+    assert hostile.hostile_examples(base, 6) == drawn
+    monkeypatch.setattr(memo, "_MEMORY", {})
+    monkeypatch.setattr(hostile, "_drawn", lambda *_: pytest.fail("drawn again"))
+    assert hostile.hostile_examples(base, 6) == drawn  # read back from the cache
+    other = dict(base, sip_dtmf_mode="RTP-in-band")  # another base: other choices
+    monkeypatch.setattr(memo, "_MEMORY", {})
+    with pytest.raises(pytest.fail.Exception, match="drawn again"):
+        hostile.hostile_examples(other, 6)
 
 
 SAMPLE_PLUGINS = Path(__file__).parent / "data" / "current" / "plugins"

@@ -14,8 +14,14 @@ parameters that differ from it.
 from __future__ import annotations
 
 import copy
+import importlib.abc
+import importlib.metadata
+import importlib.util
+import json
+import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -78,7 +84,42 @@ def register_profiles() -> None:
         settings.register_profile(name, parent, suppress_health_check=too_slow, **values)
 
 
-register_profiles()
+class _ProfilesOnImport(importlib.abc.MetaPathFinder):
+    """Registers :data:`PROFILES` once hypothesis is imported: importing it costs a run of
+    the gate a fifth of a second, and the gate's own examples come from the build cache."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "hypothesis":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _RegisteringLoader(spec.loader)
+        return spec
+
+
+class _RegisteringLoader(importlib.abc.Loader):
+    """The loader of hypothesis (pytest's assertion rewriter, as a rule), registering
+    :data:`PROFILES` once the package ran."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        register_profiles()
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ...
+        return getattr(self.loader, name)
+
+
+if "hypothesis" in sys.modules:
+    register_profiles()
+elif not any(isinstance(finder, _ProfilesOnImport) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _ProfilesOnImport())
 
 
 def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
@@ -87,9 +128,7 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
     problems = run.load()
     if problems:
         return problems
-    # Kept lazy: hypothesis and the server stack are only needed when this item runs.
-    from hypothesis import HealthCheck, Phase, given, seed, settings
-
+    # Kept lazy: the server stack is only needed when this item runs.
     from pytest_provd.provd.plugins import renders
     from pytest_provd.rendering.sourcemap import at_template
 
@@ -109,11 +148,50 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
             found += [(p, data) for p in xml_problems(file_name, data)]
         return found
 
-    failing: list[dict[str, Any]] = []
+    # The first example (in hypothesis's order) that breaks a file, as a hypothesis run
+    # stopping at its first failure finds it.
+    failing = next((c for c in hostile_examples(base, examples) if broken(c)), None)
+    if failing is None:
+        return []
+    changes = blamed(base, failing, broken)
+    detail = f" ({describe(base, changes)})"
+    # Traced to their template lines (only these: tracing renders again).
+    located = [
+        p if data is None else at_template(run.target, p, data)
+        for p, data in broken(changes, traced=True)
+    ]
+    return [replace(p, message=p.message + detail) for p in located]
+
+
+def hostile_examples(base: dict[str, Any], examples: int) -> list[dict[str, Any]]:
+    """The *examples* changes hypothesis draws for *base* (seeded, derandomized), in its
+    order; kept in the build cache, keyed by everything they are drawn from: this module's
+    source (the strategies and seed), what the strategies are made of, hypothesis's version."""
+    from pytest_provd.tree import memo  # lazy: build cache
+
+    plan = field_plan(base)
+    key = memo.content_key(
+        "hostile-examples",
+        Path(__file__).read_bytes(),
+        json.dumps(plan),
+        importlib.metadata.version("hypothesis"),
+        str(examples),
+    )
+    found: list[dict[str, Any]] = memo.remembered(
+        "hostile-examples", key, lambda: _drawn(plan, examples)
+    )
+    return found
+
+
+def _drawn(plan: list[tuple[str, str, list[str]]], examples: int) -> list[dict[str, Any]]:
+    """The examples of :func:`changes_of` a seeded, derandomized hypothesis run draws."""
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    drawn: list[dict[str, Any]] = []
 
     # Seeded: the gate (and baselines recorded from it) must give the same verdict twice.
     # No shrinking: with a strategy per parameter it would configure thousands of times;
-    # the parameters to blame are found below, one configure each.
+    # the parameters to blame are found by the caller, one configure each.
     @seed(HOSTILE_SEED)
     @settings(
         max_examples=examples,
@@ -123,24 +201,12 @@ def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
         suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
     )
-    @given(changes=changes_of(base))
+    @given(changes=_strategy(plan))
     def probe(changes: dict[str, Any]) -> None:
-        if broken(changes):
-            failing[:] = [changes]
-            raise AssertionError("hostile value broke a generated file")
+        drawn.append(changes)
 
-    try:
-        probe()
-    except AssertionError:
-        changes = blamed(base, failing[0], broken)
-        detail = f" ({describe(base, changes)})"
-        # Traced to their template lines (only these: tracing renders again).
-        located = [
-            p if data is None else at_template(run.target, p, data)
-            for p, data in broken(changes, traced=True)
-        ]
-        return [replace(p, message=p.message + detail) for p in located]
-    return []
+    probe()
+    return drawn
 
 
 def blamed(
@@ -174,24 +240,35 @@ def changes_of(base: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
     """Changes to *base*: ``{dotted parameter: value}``.  Every example changes line 1's
     display name and password and a few other string parameters of the schema that *base*
     has (drawing all of them each time would cost more than configuring)."""
-    from hypothesis import strategies as st  # lazy: hypothesis is imported when the item runs
+    return _strategy(field_plan(base))
 
+
+def field_plan(base: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """The string parameters of *base* an example may change, each with the kind of values
+    it draws (``choices`` with their list, ``host``, ``url``, ``dial`` or ``text``)."""
     from pytest_provd.provd.domain.rawschema import line_parameter_types, parameter_types
 
-    fields: dict[str, SearchStrategy[Any]] = {}
+    fields: dict[str, tuple[str, list[str]]] = {}
     for name, types in sorted(parameter_types().items()):
         if types == (str,) and name in base:
-            fields[name] = _values(name, base[name])
+            fields[name] = _kind(name, base[name])
     for number in HOSTILE_LINES:
         line = base.get("sip_lines", {}).get(number, {})
         for name, types in sorted(line_parameter_types().items()):
             if types == (str,) and name in line:
-                fields[f"sip_lines.{number}.{name}"] = _values(name, line[name])
+                fields[f"sip_lines.{number}.{name}"] = _kind(name, line[name])
     for number in HOSTILE_KEYS:
         key = base.get("funckeys", {}).get(number, {})
         for name in ("label", "value"):
             if name in key:
-                fields[f"funckeys.{number}.{name}"] = _values(name, key[name])
+                fields[f"funckeys.{number}.{name}"] = _kind(name, key[name])
+    return [(name, kind, choices) for name, (kind, choices) in fields.items()]
+
+
+def _strategy(plan: list[tuple[str, str, list[str]]]) -> SearchStrategy[dict[str, Any]]:
+    from hypothesis import strategies as st  # lazy: hypothesis is imported when drawing
+
+    fields = {name: _values(kind, choices) for name, kind, choices in plan}
     always = [name for name in _ALWAYS if name in fields]
     others = sorted(set(fields) - set(always))
     chosen = (
@@ -202,10 +279,8 @@ def changes_of(base: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
     )
 
 
-def _values(name: str, current: Any) -> SearchStrategy[Any]:
-    """Values other than *current* that the schema lets *name* hold."""
-    from hypothesis import strategies as st
-
+def _kind(name: str, current: Any) -> tuple[str, list[str]]:
+    """What values other than *current* the schema lets *name* hold."""
     from pytest_provd.provd.domain.rawschema import enum_choices
 
     enums = enum_choices()
@@ -215,15 +290,30 @@ def _values(name: str, current: Any) -> SearchStrategy[Any]:
     elif name in ("locale", "timezone"):
         choices = LOCALES if name == "locale" else ZONES
     if choices:
-        return st.sampled_from([c for c in choices if c != current])
+        return "choices", [c for c in choices if c != current]
     if name == "ip" or name.endswith("_ip"):
+        return "host", []
+    if name == "http_base_url":
+        return "url", []
+    if name in EXTENSIONS or name.startswith("exten_"):
+        return "dial", []
+    return "text", []
+
+
+def _values(kind: str, choices: list[str]) -> SearchStrategy[Any]:
+    """The strategy of a :func:`field_plan` kind."""
+    from hypothesis import strategies as st
+
+    if kind == "choices":
+        return st.sampled_from(choices)
+    if kind == "host":
         hosts = st.from_regex(_HOST, fullmatch=True) | st.sampled_from(["127.0.0.1", "10.0.0.1"])
         return hosts | st.just("a" * 63 + "." + "b" * 63 + ".example")
-    if name == "http_base_url":
+    if kind == "url":
         hosts = st.from_regex(_HOST, fullmatch=True)
         ports = st.integers(min_value=1, max_value=65535)
         return st.builds("http://{}:{}/prov".format, hosts, ports)
-    if name in EXTENSIONS or name.startswith("exten_"):
+    if kind == "dial":
         return st.from_regex(r"[0-9*#+]{1,40}", fullmatch=True)
     return hostile_text()
 
