@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,10 +76,19 @@ class CheckContext:
 
 def find_line(text: str, needle: str, start_line: int = 1) -> int | None:
     """1-based number of the first line at or after *start_line* containing *needle*."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if number >= start_line and needle in line:
-            return number
+    if needle not in text:
+        return None
+    lines = _lines(text)
+    for index in range(max(start_line, 1) - 1, len(lines)):
+        if needle in lines[index]:
+            return index + 1
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _lines(text: str) -> tuple[str, ...]:
+    # A file's text is searched once per capability key or model: split it once.
+    return tuple(text.splitlines())
 
 
 @dataclass

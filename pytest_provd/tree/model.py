@@ -280,6 +280,7 @@ def _load_targets(family: Family) -> None:
     declared = declared_targets(source, str(build_py))
     strings = _strings_of(source)
     family.strings = strings.everywhere
+    known: dict[str, Path | None] = {}
     for target_id, plugin_id, std_dirs, line, name in declared:
         if target_id in family.targets:
             first = family.targets[target_id]
@@ -290,9 +291,9 @@ def _load_targets(family: Family) -> None:
             )
         tgt = Target(family, target_id, plugin_id, std_dirs, line, name)
         # The version dir a target copies: the last one its own function names.
-        direct = _version_dirs_named(family.path, strings.by_function.get(name, []))
+        direct = _version_dirs_named(family.path, strings.by_function.get(name, []), known)
         tgt.source_dir = direct[-1] if direct else None
-        tgt.source_dirs = tuple(_version_dirs_named(family.path, strings.reachable(name)))
+        tgt.source_dirs = tuple(_version_dirs_named(family.path, strings.reachable(name), known))
         family.targets[target_id] = tgt
 
 
@@ -349,17 +350,23 @@ def _constants(node: ast.AST) -> list[str]:
     ]
 
 
-def _version_dirs_named(family_dir: Path, strings: list[str]) -> list[Path]:
-    """Subdirectories holding a plugin-info that *strings* name (``'v1_0/'``), in order."""
+def _version_dirs_named(
+    family_dir: Path, strings: list[str], known: dict[str, Path | None]
+) -> list[Path]:
+    """Subdirectories holding a plugin-info that *strings* name (``'v1_0/'``), in order;
+    *known* keeps what each name was found to be (a family's targets name the same ones)."""
     found: dict[Path, None] = {}
     for text in strings:
         name = text.rstrip("/")
         if not name or "/" in name or name.startswith((".", "-")):
             continue
-        path = family_dir / name
-        if path.is_dir() and (path / PLUGIN_INFO).is_file():
-            found.pop(path, None)
-            found[path] = None
+        if name not in known:
+            path = family_dir / name
+            known[name] = path if path.is_dir() and (path / PLUGIN_INFO).is_file() else None
+        version_dir = known[name]
+        if version_dir is not None:
+            found.pop(version_dir, None)
+            found[version_dir] = None
     return list(found)
 
 
