@@ -9,6 +9,7 @@ vendor class (or MAC prefix) the phone matches, and on every ACK pushes the tran
 from __future__ import annotations
 
 import contextlib
+import http.client
 import ipaddress
 import itertools
 import json
@@ -17,7 +18,7 @@ import re
 import socket
 import struct
 import threading
-import urllib.request
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -222,17 +223,22 @@ class DhcpServer:
             headers = {"Content-Type": "application/vnd.proformatique.provd+json"}
             if self.provd_token:
                 headers["X-Auth-Token"] = self.provd_token
-            req = urllib.request.Request(
-                self.provd_url.rstrip("/") + "/dev_mgr/dhcpinfo",
-                data=body,
-                method="POST",
-                headers=headers,
+            # http.client rather than urllib: no opener and handler chain built per commit.
+            url = urllib.parse.urlsplit(self.provd_url.rstrip("/") + "/dev_mgr/dhcpinfo")
+            make = (
+                http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
             )
+            conn = make(url.hostname or "127.0.0.1", url.port, timeout=5)
             try:
-                with urllib.request.urlopen(req, timeout=5):
-                    self.stats["commits_pushed"] += 1
-            except OSError:
-                self.stats["push_errors"] += 1
+                conn.request("POST", url.path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                pushed = response.status < 400
+            except (OSError, http.client.HTTPException):
+                pushed = False
+            finally:
+                conn.close()
+            self.stats["commits_pushed" if pushed else "push_errors"] += 1
 
 
 def _hosts_from(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Iterator[str]:

@@ -28,7 +28,6 @@ from pytest_provd.provd.domain.devices import (
     DeviceError,
     DeviceManager,
     UnknownDevice,
-    copy_device,
     needs_reconfiguration,
     validate_device,
 )
@@ -165,7 +164,8 @@ class ProvdApp:
         return self.plugins.loaded.get(str(device.get("plugin") or ""))
 
     def _configure(self, device: JsonDict, plugin: LoadedPlugin, raw: JsonDict) -> bool:
-        raw = apply_defaults(copy_device(raw))
+        # *raw* is a fresh ``configs.raw()``: completed here and handed over as it is.
+        raw = apply_defaults(raw)
         if self.use_provisioning_key:
             tenant = device.get("tenant_uuid")
             key = self.tenants.provisioning_key(str(tenant))
@@ -178,7 +178,7 @@ class ProvdApp:
             raw["http_base_url"] = f"{raw.get('http_base_url', '')}/{key}"
         try:
             validate_raw_config(raw)
-            plugin.configure(device, raw)
+            plugin.configure(device, raw, prepared=True)
         except (RawConfigError, PluginError) as exc:
             self.config_errors[str(device.get("id"))] = str(exc)
             return False

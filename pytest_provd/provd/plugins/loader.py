@@ -15,7 +15,6 @@ import copy
 import json
 import logging
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -33,6 +32,7 @@ from pytest_provd.provd.plugins.errors import (
 )
 from pytest_provd.provd.plugins.messages import HttpReply, HttpRequestInfo, TftpRequestInfo
 from pytest_provd.provd.plugins.rawconfig import apply_defaults
+from pytest_provd.provd.plugins.runners import Runners as _Runners
 from pytest_provd.provd.plugins.services import PluginFirmware, PluginParams
 from pytest_provd.provd.plugins.twisted_bridge import provd_module
 
@@ -166,6 +166,7 @@ class LoadedPlugin:
         self.info = info
         self.obj = obj
         self.timeout = timeout
+        self._runners = _Runners(f"configure-{plugin_id}")
 
     def __repr__(self) -> str:
         return f"LoadedPlugin({self.id!r}, {type(self.obj).__name__})"
@@ -228,35 +229,26 @@ class LoadedPlugin:
         with self._calling("configure_common", PluginConfigError):
             self.obj.configure_common(copy.deepcopy(raw_config))
 
-    def configure(self, device: dict[str, Any], raw_config: dict[str, Any]) -> None:
+    def configure(
+        self, device: dict[str, Any], raw_config: dict[str, Any], *, prepared: bool = False
+    ) -> None:
         """``configure`` with a copy of *raw_config* completed with provd's defaults.
 
-        Plugin code that does not return within ``timeout`` seconds fails the call; its
-        thread cannot be killed and is left running as a daemon.
+        *prepared*: *raw_config* is already the caller's own copy with our defaults applied
+        (what :class:`ProvdApp` hands over), so it goes to the plugin as it is (with a real
+        provd, its own defaults are still applied).  Plugin code that does not return within
+        ``timeout`` seconds fails the call; its thread cannot be killed and is left running.
         """
-        raw = self._prepared(raw_config)
-        outcome: list[BaseException | None] = []
-
-        def call() -> None:
-            try:
-                self.obj.configure(device, raw)
-            except BaseException as exc:  # handed to the caller's thread below
-                outcome.append(exc)
-            else:
-                outcome.append(None)
-
-        worker = threading.Thread(target=call, name=f"configure-{self.id}", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if worker.is_alive():
+        raw = raw_config if prepared and compat.mode() != "real" else self._prepared(raw_config)
+        done, outcome = self._runners.run(lambda: self.obj.configure(device, raw), self.timeout)
+        if not done:
             raise PluginConfigError(
                 self.id,
                 f"configure did not return within {self.timeout:g} s (hung plugin code?)",
             )
-        error = outcome[0] if outcome else None
-        if error is not None:
+        if outcome is not None:
             with self._calling("configure", PluginConfigError):
-                raise error
+                raise outcome
 
     def _prepared(self, raw_config: dict[str, Any]) -> dict[str, Any]:
         """A copy of *raw_config* with provd's defaults (real provd's, validated, if real)."""
@@ -340,6 +332,7 @@ class LoadedPlugin:
         return None if service is None else PluginFirmware(self.id, service, self.timeout)
 
     def close(self) -> None:
+        self._runners.close()
         with self._calling("close", PluginError):
             self.obj.close()
 
