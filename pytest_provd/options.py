@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_provd import compat
 from pytest_provd.net import is_loopback_url
 
 BACKENDS = ("embedded", "real", "url")
@@ -51,6 +50,8 @@ def _get(config: pytest.Config, name: str) -> object:
 def _check_real_backend() -> None:
     """A usage error when the ``real`` backend cannot run in this process: a CI job that
     asked for real provd must not go green without it."""
+    from pytest_provd import compat  # lazy: the compat namespace is the server stack's
+
     missing = compat.real_missing()
     if missing:
         raise pytest.UsageError(
