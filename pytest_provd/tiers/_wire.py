@@ -22,7 +22,7 @@ from pytest_provd import tree
 from pytest_provd.capabilities import split_capability_key
 from pytest_provd.session import ProvdSession
 from pytest_provd.suite import target_models
-from pytest_provd.tiers._run import TargetRun
+from pytest_provd.tiers._run import TargetRun, freeze_once
 
 if TYPE_CHECKING:
     from emulators.dhcp import DhcpServer
@@ -74,6 +74,7 @@ class WireRun:
             provd_token=self.endpoints.token,
             on_commit=self.backend.dhcp_hook(),
         ).start()
+        freeze_once("server stack")
         self.target_id = run.target.plugin_id
         self.macs = phone_macs(self.target_id, target_models(run.target))
         self.booted: dict[str, Booted] = {}

@@ -161,11 +161,14 @@ def configure_judged(judge: _Judge, config: MatrixConfig) -> tuple[ModelOutcome,
     # Kept lazy: the server stack is only needed once a plugin is configured.
     from pytest_provd.provd.plugins import renders
 
+    users = line_usernames(config.raw_config)
     with renders.paused():
         outcome = configure_with(judge.run, judge.default, config.raw_config)
-    if any(xml_problems_of(name, data) for name, data in outcome.files.items()):
+    found = judged(judge, outcome, users)
+    if any(f.data is not None for f in found):  # an XML problem: its file is traced
         outcome = configure_with(judge.run, judge.default, config.raw_config)
-    return outcome, judged(judge, outcome, line_usernames(config.raw_config))
+        found = judged(judge, outcome, users)
+    return outcome, found
 
 
 def judged(judge: _Judge, outcome: ModelOutcome, users: list[str]) -> list[Found]:
