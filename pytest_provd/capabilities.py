@@ -70,8 +70,12 @@ def model_spellings(cap_model: str) -> set[str]:
     return out
 
 
-@functools.lru_cache(maxsize=8192)
 def covers(cap_model: str, model: str) -> bool:
     """True when the capability model *cap_model* stands for the entry.py model *model*."""
-    # Memoised: the static checks ask it for every (capability, model) pair of a target.
-    return cap_model == model or _norm_model(model) in model_spellings(cap_model)
+    return cap_model == model or _norm_model(model) in _spellings(cap_model)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spellings(cap_model: str) -> frozenset[str]:
+    # The static checks ask covers() for every (capability, model) pair of a target.
+    return frozenset(model_spellings(cap_model))

@@ -120,9 +120,31 @@ class TargetFacts:
 
 def read_pkgs_versions(path: Path) -> list[PkgVersion] | None:
     """Package versions of a ``pkgs.db`` via :mod:`pytest_provd.pkgsdb`; None if unparsable."""
+    return _pkgs_versions(_load_pkgs(path))
+
+
+def _load_pkgs(path: Path) -> pkgsdb.PkgsDb | Exception:
     try:
-        db = pkgsdb.load(path)
-    except (SourceError, OSError, ValueError):
+        return pkgsdb.load(path)
+    except (SourceError, OSError, ValueError) as exc:
+        return exc
+
+
+def parsed_pkgs_db(target: tree_mod.Target, path: Path) -> pkgsdb.PkgsDb:
+    """``pkgsdb.load(path)``; the parse :func:`target_facts` made when *path* is the target's
+    own pkgs.db (read-only: the checks share it)."""
+    facts = target_facts(target)
+    found = facts.derived.get("pkgs_db") if facts.pkgs_path == path else None
+    if found is None:
+        return pkgsdb.load(path)
+    if isinstance(found, Exception):
+        raise found
+    assert isinstance(found, pkgsdb.PkgsDb)
+    return found
+
+
+def _pkgs_versions(db: pkgsdb.PkgsDb | Exception) -> list[PkgVersion] | None:
+    if isinstance(db, Exception):
         return None
     out = []
     for name, pkg in db.packages.items():
@@ -151,13 +173,16 @@ def target_facts(target: tree_mod.Target) -> TargetFacts:
         for p, s in zip(paths, stamps, strict=True)
     )
     loaded = load_plugin_info(info_path) if info_path else None
+    db = _load_pkgs(pkgs_path) if pkgs_path else None
     facts = TargetFacts(
         target,
         read_entry(entry_path) if entry_path else None,
         loaded if isinstance(loaded, PluginInfo) else None,
         pkgs_path,
-        read_pkgs_versions(pkgs_path) if pkgs_path else None,
+        _pkgs_versions(db) if db is not None else None,
     )
+    if db is not None:
+        facts.derived["pkgs_db"] = db
     facts.relations = {name: _RELATION_TESTS[name](facts) for name in RELATIONS}
     _FACTS[key] = facts
     return facts

@@ -50,11 +50,7 @@ def model_template_conventions(
     top = plugin_dir / DEFAULT_TPL_DIR
     if not models or not top.is_dir():
         return []
-    names = [
-        p.relative_to(top).as_posix()
-        for p in sorted(top.rglob("*"))
-        if p.is_file() and p.suffix in TEMPLATE_SUFFIXES
-    ]
+    names = template_names(str(top))
     patterns: dict[str, list[str]] = {}
     by_length = sorted((m for m in models if m), key=len, reverse=True)
     for name in names:
@@ -69,6 +65,20 @@ def model_template_conventions(
         for pattern, found in patterns.items()
         if len(found) >= need
     ]
+
+
+def template_names(top: str) -> list[str]:
+    """Relative paths of the template files under *top*, in path order (as sorted
+    ``Path.rglob`` gives them, without a Path per file: this runs for every target)."""
+    found = []
+    for dirpath, _dirnames, filenames in os.walk(top):
+        prefix = dirpath[len(top) + 1 :]
+        for name in filenames:
+            if os.path.splitext(name)[1] not in TEMPLATE_SUFFIXES:
+                continue
+            if os.path.isfile(os.path.join(dirpath, name)):
+                found.append(f"{prefix}/{name}" if prefix else name)
+    return sorted(found, key=lambda rel: rel.split("/"))
 
 
 _FAMILY_INDEX: dict[tuple[str, float], dict[str, list[Path]]] = {}

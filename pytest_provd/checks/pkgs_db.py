@@ -6,6 +6,7 @@ import dataclasses
 
 from pytest_provd import pkgsdb
 from pytest_provd.checks._base import CheckContext
+from pytest_provd.checks._facts import parsed_pkgs_db
 from pytest_provd.problems import Problem, SourceError
 
 PKGS_DB = "pkgs/pkgs.db"
@@ -21,7 +22,7 @@ def check_pkgs_db(ctx: CheckContext) -> list[Problem]:
         return _missing(ctx)
     shown = ctx.rel(path)
     try:
-        db = pkgsdb.load(path)
+        db = parsed_pkgs_db(ctx.target, path)
     except SourceError as exc:
         return [Problem(shown, exc.message, exc.line, fix="fix the pkgs.db syntax on that line")]
     except (OSError, UnicodeDecodeError) as exc:

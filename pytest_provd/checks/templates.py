@@ -11,7 +11,7 @@ import jinja2
 from jinja2 import nodes
 
 from pytest_provd.checks._base import CheckContext
-from pytest_provd.checks._templates import TEMPLATE_SUFFIXES, provd_environment, source_of
+from pytest_provd.checks._templates import provd_environment, source_of, template_names
 from pytest_provd.problems import Problem
 from pytest_provd.tree import memo
 
@@ -24,25 +24,11 @@ def check_templates(ctx: CheckContext) -> list[Problem]:
     env = provd_environment(built)
     loadable: dict[str, bool] = {}  # templates of a plugin include the same few names
     problems: list[Problem] = []
-    for rel in _template_files(str(built)):
+    for rel in template_names(str(built)):
         if rel.startswith("var/") and not rel.startswith("var/templates/"):
             continue
         problems += _check_one(ctx, env, built, rel, loadable)
     return problems
-
-
-def _template_files(top: str) -> list[str]:
-    """Relative paths of the template files under *top*, in path order (as sorted
-    ``Path.rglob`` would give them, without a Path per file)."""
-    found = []
-    for dirpath, _dirnames, filenames in os.walk(top):
-        prefix = dirpath[len(top) + 1 :]
-        for name in filenames:
-            if os.path.splitext(name)[1] not in TEMPLATE_SUFFIXES:
-                continue
-            if os.path.isfile(os.path.join(dirpath, name)):
-                found.append(f"{prefix}/{name}" if prefix else name)
-    return sorted(found, key=lambda rel: rel.split("/"))
 
 
 def _shown(ctx: CheckContext, built: Path, rel: str) -> str:

@@ -331,23 +331,22 @@ def _strings_of(source: str) -> _Strings:
     module = ast.parse(source)
     by_function: dict[str, list[str]] = {}
     calls: dict[str, set[str]] = {}
+    everywhere: set[str] = set()
+    # One walk of each top-level statement: discovery parses every family's build.py.
     for node in module.body:
+        constants: list[str] = []
+        called: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant):
+                if isinstance(sub.value, str):
+                    constants.append(sub.value)
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
+                called.add(sub.func.id)
+        everywhere.update(constants)
         if isinstance(node, ast.FunctionDef):
-            by_function[node.name] = _constants(node)
-            calls[node.name] = {
-                sub.func.id
-                for sub in ast.walk(node)
-                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
-            }
-    return _Strings(by_function, calls, frozenset(_constants(module)))
-
-
-def _constants(node: ast.AST) -> list[str]:
-    return [
-        sub.value
-        for sub in ast.walk(node)
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
-    ]
+            by_function[node.name] = constants
+            calls[node.name] = called
+    return _Strings(by_function, calls, frozenset(everywhere))
 
 
 def _version_dirs_named(
