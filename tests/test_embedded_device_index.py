@@ -1,4 +1,4 @@
-"""The embedded provd's device indexes answer every look-up exactly as a scan would."""
+"""The embedded provd's device and config indexes answer every look-up exactly as a scan would."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_provd.provd.domain.configs import ConfigManager
 from pytest_provd.provd.domain.devices import DeviceManager, UnknownDevice
 
 VALUES = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]), st.just(1), st.just(True))
@@ -79,3 +80,49 @@ def test_a_changed_field_leaves_the_old_index_entry() -> None:
         pass
     else:
         raise AssertionError("update of a forgotten device succeeded")
+
+
+CONFIG_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "update", "delete", "clear"]),
+        st.integers(0, 5),
+        st.lists(st.sampled_from([f"c{n}" for n in range(6)] + ["base"]), max_size=3),
+    ),
+    max_size=30,
+)
+
+
+def _descendants_by_scan(configs: dict[str, list[str]], config_id: str) -> set[str]:
+    found: set[str] = set()
+    stack = [config_id]
+    while stack:
+        current = stack.pop()
+        for cid, parents in configs.items():
+            if current in parents and cid not in found:
+                found.add(cid)
+                stack.append(cid)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(CONFIG_OPS)
+def test_config_descendants_match_a_scan(ops: list[Any]) -> None:
+    manager = ConfigManager()
+    model: dict[str, list[str]] = {}
+    for op, n, parents in ops:
+        config_id = f"c{n}"
+        config = {"id": config_id, "parent_ids": list(parents), "raw_config": {}}
+        if op == "insert" and config_id not in model:
+            manager.insert(config)
+            model[config_id] = list(parents)
+        elif op == "update" and config_id in model:
+            manager.update(config)
+            model[config_id] = list(parents)
+        elif op == "delete" and config_id in model:
+            manager.delete(config_id)
+            del model[config_id]
+        elif op == "clear":
+            manager.clear()
+            model.clear()
+    for config_id in [f"c{n}" for n in range(6)] + ["base"]:
+        assert manager.descendants(config_id) == _descendants_by_scan(model, config_id)

@@ -157,7 +157,26 @@ class ConfigManager:
         # Shared with the application: the base raw config is filled in once ports are known.
         self.base_raw_config: JsonDict = base_raw_config if base_raw_config is not None else {}
         self._configs: dict[str, JsonDict] = {}
+        # parent id -> ids of the configs naming it (insertion order): no scan per question
+        self._children: dict[str, dict[str, None]] = {}
         self._lock = threading.RLock()
+
+    def _store(self, config_id: str, config: JsonDict) -> None:
+        if config_id in self._configs:
+            self._forget(config_id)
+        self._configs[config_id] = config
+        for parent in config["parent_ids"]:
+            self._children.setdefault(parent, {})[config_id] = None
+
+    def _forget(self, config_id: str) -> JsonDict:
+        config = self._configs.pop(config_id)
+        for parent in config["parent_ids"]:
+            children = self._children.get(parent)
+            if children is not None:
+                children.pop(config_id, None)
+                if not children:
+                    del self._children[parent]
+        return config
 
     # CRUD
 
@@ -169,7 +188,7 @@ class ConfigManager:
             if config_id in self._configs:
                 raise ConfigError(f"config {config_id!r} already exists")
             checked["id"] = config_id
-            self._configs[config_id] = checked
+            self._store(config_id, checked)
             return str(config_id)
 
     def update(self, config: Any) -> JsonDict:
@@ -180,7 +199,7 @@ class ConfigManager:
             raise ConfigError("config has no id")
         with self._lock:
             old = self.get(config_id)
-            self._configs[config_id] = checked
+            self._store(config_id, checked)
             return old
 
     def delete(self, config_id: str) -> JsonDict:
@@ -189,7 +208,7 @@ class ConfigManager:
             config = self.get(config_id)
             if not config.get("deletable", True):
                 raise NotDeletable(f"the config {config_id} is not deletable")
-            return self._configs.pop(config_id)
+            return self._forget(config_id)
 
     def get(self, config_id: str) -> JsonDict:
         """A copy of a config (UnknownConfig when absent)."""
@@ -215,23 +234,20 @@ class ConfigManager:
         """Forget every config."""
         with self._lock:
             self._configs.clear()
+            self._children.clear()
 
     # inheritance
 
     def descendants(self, config_id: str) -> set[str]:
         """Ids of configs inheriting from *config_id*, directly or not."""
-        with self._lock:
-            children: dict[str, list[str]] = {}
-            for cid, config in self._configs.items():
-                for parent in config["parent_ids"]:
-                    children.setdefault(parent, []).append(cid)
         found: set[str] = set()
         stack = [config_id]
-        while stack:
-            for child in children.get(stack.pop(), []):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
+        with self._lock:
+            while stack:
+                for child in self._children.get(stack.pop(), ()):
+                    if child not in found:
+                        found.add(child)
+                        stack.append(child)
         return found
 
     def ancestors(self, config_id: str) -> set[str]:
@@ -280,12 +296,15 @@ class ConfigManager:
             if "1" not in (template["raw_config"].get("sip_lines") or {}):
                 return None
             new_id = f"{template['id']}{uuid.uuid4()}"
-            self._configs[new_id] = {
-                "id": new_id,
-                "parent_ids": [template["id"]],
-                "raw_config": copy.deepcopy(template["raw_config"]),
-                "transient": True,
-            }
+            self._store(
+                new_id,
+                {
+                    "id": new_id,
+                    "parent_ids": [template["id"]],
+                    "raw_config": copy.deepcopy(template["raw_config"]),
+                    "transient": True,
+                },
+            )
             return new_id
 
     def load(self, configs: Iterable[JsonDict]) -> None:
