@@ -5,6 +5,7 @@ ref (the others fail their family's ``removed[...]`` item)."""
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,6 +18,9 @@ from pytest_provd.suite import ItemSpec, TargetPlan
 if TYPE_CHECKING:
     from pytest_provd.checks import CheckContext
 
+_BUILT = pytest.StashKey[dict[str, Path]]()
+"""The build of each selected target found in the cache at session start, by plugin id."""
+
 
 def check_build(ctx: CheckContext) -> list[Problem]:
     """The target builds (the static checks then use the same lookup of its build)."""
@@ -25,6 +29,12 @@ def check_build(ctx: CheckContext) -> list[Problem]:
     except SourceError as exc:
         return [Problem(exc.path, exc.message, exc.line, fix="fix the build function")]
     return []
+
+
+def _cached_build(found: dict[str, Path], target: tree.Target) -> Path:
+    """The build session start found in the cache (a family's content is hashed once
+    there, not once per target again), else :func:`tree.build_cached`."""
+    return found.get(target.plugin_id) or tree.build_cached(target)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -38,7 +48,7 @@ def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: T
         base_ref=session.options.base_ref,
         repo_root=session.repo_root,
         # The static rules only read the build: the cached one, not a private copy.
-        builder=tree.build_cached,
+        builder=functools.partial(_cached_build, session.config.stash.get(_BUILT, {})),
     )
     plan.add(ItemSpec("build", "provd_static", functools.partial(check_build, ctx)))
     for name, runner in iter_items(ctx):
@@ -73,7 +83,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return  # the controller did it
     from pytest_provd.tree.batch import build_all  # lazy: only when targets are selected
 
-    build_all(provd.targets)
+    config.stash[_BUILT] = build_all(provd.targets)
 
 
 @pytest.hookimpl(optionalhook=True)

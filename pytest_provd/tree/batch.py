@@ -22,7 +22,13 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
-from pytest_provd.tree.build import STD_DIRS, cache_entry, default_cache_dir, tool_path_prefix
+from pytest_provd.tree.build import (
+    STD_DIRS,
+    cache_entry,
+    default_cache_dir,
+    family_digest,
+    tool_path_prefix,
+)
 from pytest_provd.tree.model import Target
 
 _TIMEOUT_S = 600.0
@@ -78,23 +84,33 @@ _BATCH_RUNNER = textwrap.dedent(
 
 def build_all(
     targets: Iterable[Target], *, cache_dir: Path | None = None, jobs: int | None = None
-) -> None:
+) -> dict[str, Path]:
     """Put every target of *targets* that builds into the build cache (see the module);
-    the targets already there cost a lookup."""
+    the targets already there cost a lookup.  The cached build of each target that is
+    there now, by plugin id (what :func:`~pytest_provd.tree.build.build_cached` returns)."""
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    digests: dict[Path, str] = {}  # a family's targets share one scan of it
+    entries: list[tuple[Target, Path]] = []
     by_family: dict[Path, list[tuple[Target, Path]]] = {}
     for target in targets:
-        entry = cache_entry(target, cache)
+        if target.family.path not in digests:
+            digests[target.family.path] = family_digest(target.family)
+        entry = cache_entry(target, cache, digests[target.family.path])
+        entries.append((target, entry))
         if not (entry / ".complete").is_file():
             by_family.setdefault(target.family.path, []).append((target, entry))
-    if not by_family:
-        return
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(by_family)))
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        # Largest families first: they set the wall time.
-        families = sorted(by_family, key=lambda f: -len(by_family[f]))
-        for done in [pool.submit(_build_family, f, by_family[f]) for f in families]:
-            done.result()  # the harness's own errors surface; build errors stay silent
+    if by_family:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(by_family)))
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            # Largest families first: they set the wall time.
+            families = sorted(by_family, key=lambda f: -len(by_family[f]))
+            for done in [pool.submit(_build_family, f, by_family[f]) for f in families]:
+                done.result()  # the harness's own errors surface; build errors stay silent
+    return {
+        target.plugin_id: entry / target.plugin_id
+        for target, entry in entries
+        if (entry / ".complete").is_file()
+    }
 
 
 def _build_family(family: Path, wanted: list[tuple[Target, Path]]) -> None:

@@ -188,10 +188,12 @@ def build_cached(target: Target, *, cache_dir: Path | None = None) -> Path:
     return built
 
 
-def cache_entry(target: Target, cache: Path) -> Path:
+def cache_entry(target: Target, cache: Path, digest: str | None = None) -> Path:
     """The directory of *cache* holding *target*'s build (complete once it holds a
-    ``.complete`` file): one per family content and target."""
-    return cache / family_digest(target.family)[:32] / _safe_name(target.target_id)
+    ``.complete`` file): one per family content and target (*digest*: the family's
+    :func:`family_digest`, when the caller has it)."""
+    digest = family_digest(target.family) if digest is None else digest
+    return cache / digest[:32] / _safe_name(target.target_id)
 
 
 def _safe_name(text: str) -> str:
