@@ -33,7 +33,7 @@ from pytest_provd.provd.domain.devices import DeviceManager
 from pytest_provd.provd.domain.faults import ServerFault, ServerFaultError
 from pytest_provd.provd.domain.pipeline import Pipeline
 from pytest_provd.provd.plugins.manager import LoadedPlugin, PluginManager
-from pytest_provd.provd.servers.http import LenientTCPSite, make_http_app
+from pytest_provd.provd.servers.http import provisioning_server
 from pytest_provd.provd.servers.rest import make_rest_app
 from pytest_provd.provd.servers.tftp import TftpServer
 
@@ -201,27 +201,21 @@ class EmbeddedProvd:
 
     async def _serve(self, ready: concurrent.futures.Future[None]) -> None:
         self._stop = asyncio.Event()
-        runners: list[web.AppRunner] = []
+        runner: web.AppRunner | None = None
+        http_server = None
         tftp: TftpServer | None = None
         try:
             try:
                 assert self._executor is not None
-                apps = {
-                    "rest": make_rest_app(self.app, self._executor, self.token, self.max_body),
-                    "http": make_http_app(self.app.pipeline, self._executor),
-                }
-                for name, web_app in apps.items():
-                    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
-                    await runner.setup()
-                    runners.append(runner)
-                    site_class = LenientTCPSite if name == "http" else web.TCPSite
-                    site = site_class(runner, self.bind, self._ports[name], reuse_address=False)
-                    await site.start()
-                    port = runner.addresses[0][1]
-                    if name == "rest":
-                        self.rest_url = f"http://{self.bind}:{port}/provd"
-                    else:
-                        self.http_url = f"http://{self.bind}:{port}/"
+                rest = make_rest_app(self.app, self._executor, self.token, self.max_body)
+                runner = web.AppRunner(rest, access_log=None, handle_signals=False)
+                await runner.setup()
+                site = web.TCPSite(runner, self.bind, self._ports["rest"], reuse_address=False)
+                await site.start()
+                self.rest_url = f"http://{self.bind}:{runner.addresses[0][1]}/provd"
+                http_server = provisioning_server(self.app.pipeline, self._executor)
+                http_port = await http_server.start(self.bind, self._ports["http"])
+                self.http_url = f"http://{self.bind}:{http_port}/"
                 timeout, retries, max_sessions = self._tftp_limits
                 tftp = TftpServer(
                     self.app.pipeline,
@@ -240,7 +234,9 @@ class EmbeddedProvd:
         finally:
             if tftp is not None:
                 await tftp.close()
-            for runner in reversed(runners):
+            if http_server is not None:
+                await http_server.close()
+            if runner is not None:
                 await runner.cleanup()
 
     def close(self) -> None:
