@@ -301,3 +301,37 @@ def test_template_version_dir_overrides_are_checked(plugins: Path) -> None:
     (plugins / VDIR / "templates/base.tpl").write_text("{{ broken\n")
     [problem] = run(plugins, "templates")
     assert str(problem.path) == "plugins/wazo_acme/v2_1_0/templates/base.tpl"
+
+
+def test_fallback_comparison_is_remembered_by_every_template_it_can_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    from pytest_provd.checks import _templates
+    from pytest_provd.tree import memo
+
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / "cache"))
+    plugin = tmp_path / "plugin"
+    (plugin / "templates").mkdir(parents=True)
+    (plugin / "templates" / "base.tpl").write_text("{% include 'line.tpl' %}\n")
+    (plugin / "templates" / "line.tpl").write_text("a\n")
+    own = "a\n"
+
+    def compare() -> tuple[int, str, str] | None:
+        files = _templates.template_files(plugin)
+        return _templates.remembered_fallback_difference(plugin, "M1.tpl", own, files)
+
+    assert compare() is None
+    (plugin / "templates" / "line.tpl").write_text("b\n")  # base.tpl now renders "b"
+    assert compare() == (1, "a", "b")
+    monkeypatch.setattr(memo, "_MEMORY", {})
+    monkeypatch.setattr(_templates, "fallback_difference", lambda *_: pytest.fail("again"))
+    assert compare() == (1, "a", "b")  # read back from the build cache
+    own = "{% if %}"
+    monkeypatch.undo()
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(jinja2.TemplateError):
+        compare()
+    with pytest.raises(jinja2.TemplateError):  # remembered too, and raised again
+        compare()

@@ -266,3 +266,27 @@ def test_rsync_shim_imports_our_package_without_site_packages(
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "dst" / "f").read_text() == "x\n"
+
+
+def test_build_all_hashes_a_family_once_and_returns_its_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_provd.tree import batch
+
+    make_family(tmp_path / "plugins")
+    targets = list(tree.discover(tmp_path / "plugins").targets.values())
+    assert len(targets) == 2
+    cache = tmp_path / "cache"
+    hashed: list[str] = []
+
+    def counting(family: tree.Family) -> str:
+        hashed.append(family.name)
+        return tree.family_digest(family)
+
+    monkeypatch.setattr(batch, "family_digest", counting)
+    cold = batch.build_all(targets, cache_dir=cache)
+    warm = batch.build_all(targets, cache_dir=cache)
+    assert hashed == ["acme_phone", "acme_phone"]  # once per call, not once per target
+    expected = {t.plugin_id: tree.build_cached(t, cache_dir=cache) for t in targets}
+    assert cold == warm == expected
+    assert all((path / "plugin-info").is_file() for path in warm.values())
