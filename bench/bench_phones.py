@@ -14,7 +14,8 @@ The phones (the load generator) run in *workers* separate processes, the threads
 among them; provd and the DHCP server stay in this one.  That is how a real deployment is
 loaded: phones are other machines, and provd does not share its interpreter (its GIL) or
 its core with them.  The clock starts once every worker has imported the emulators;
-``server_cpu_ms_per_phone`` is this process's CPU time (provd and the DHCP server) per phone.
+``server_cpu_ms_per_phone`` is this process's CPU time (provd and the DHCP server) per phone,
+``phones_cpu_ms_per_phone`` the workers' while booting phones.
 
 provd's state (installed plugin, the files ``configure`` renders) lives under *state_root*,
 by default tmpfs (``/dev/shm``) when there is one, for every backend alike: on a disk each
@@ -77,25 +78,27 @@ def _worker(conn: Connection) -> None:
 
     conn.send("ready")
     dhcp, numbers, threads = conn.recv()
+    began = _cpu_seconds()
     if threads == 1:
         results = [_boot(dhcp, n) for n in numbers]
     else:
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
             results = list(pool.map(lambda n: _boot(dhcp, n), numbers))
-    conn.send(results)
+    conn.send((results, _cpu_seconds() - began))
     conn.close()
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
 def _load(
     dhcp: tuple[str, int], count: int, threads: int, workers: int
-) -> tuple[float, float, list[tuple[int, float, bool]]]:
+) -> tuple[float, float, float, list[tuple[int, float, bool]]]:
     """Boot phones 0..count-1 from *workers* processes sharing *threads* concurrent boots;
-    ``(wall seconds, this process's CPU seconds, [(n, seconds, provisioned)...])``."""
+    ``(wall seconds, this process's CPU seconds, the workers' while booting, [(n, seconds,
+    provisioned)...])``."""
     context = multiprocessing.get_context("spawn")
     workers = max(1, min(workers, threads, count))
     pipes = []
@@ -117,10 +120,13 @@ def _load(
             share = threads // workers + (1 if w < threads % workers else 0)
             conn.send((dhcp, list(range(w, count, workers)), share))
         results: list[tuple[int, float, bool]] = []
+        phones_cpu = 0.0
         for conn in pipes:
             if not conn.poll(WORKER_TIMEOUT_S):
                 raise RuntimeError(f"a phone worker gave no answer in {WORKER_TIMEOUT_S:g} s")
-            results.extend(conn.recv())
+            booted, seconds = conn.recv()
+            results.extend(booted)
+            phones_cpu += seconds
         wall = time.perf_counter() - began
         cpu = _cpu_seconds() - cpu
     finally:
@@ -128,7 +134,7 @@ def _load(
             proc.join(5)
             if proc.is_alive():
                 proc.kill()
-    return wall, cpu, sorted(results)
+    return wall, cpu, phones_cpu, sorted(results)
 
 
 def default_state_root() -> Path | None:
@@ -177,7 +183,7 @@ def run(
                 on_commit=backend.dhcp_hook(),
             ).start()
             try:
-                wall, cpu, results = _load(dhcp.address, count, threads, workers)
+                wall, cpu, phones_cpu, results = _load(dhcp.address, count, threads, workers)
             finally:
                 dhcp.close()
         finally:
@@ -193,6 +199,7 @@ def run(
         "p50_ms": statistics.median(durations) * 1000,
         "p99_ms": _percentile(durations, 0.99) * 1000,
         "server_cpu_ms_per_phone": cpu / count * 1000,
+        "phones_cpu_ms_per_phone": phones_cpu / count * 1000,
         "provisioned": sum(ok for _, _, ok in results),
         "state_root": str(state_root or tempfile.gettempdir()),
     }
