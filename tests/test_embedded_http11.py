@@ -109,6 +109,21 @@ def test_keep_alive_and_pipelined_requests(server: tuple[int, list[str]]) -> Non
     assert replies[2][2] == b""  # HEAD: no body
 
 
+def test_pipelined_requests_before_eof_are_all_answered(server: tuple[int, list[str]]) -> None:
+    port, _ = server
+    requests = b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\n" * 3
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(requests)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        for _ in range(100):  # bounded: the server closes after the third answer
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK") == 3
+
+
 def test_chunked_body_and_expect_continue(server: tuple[int, list[str]]) -> None:
     port, _ = server
     request = (

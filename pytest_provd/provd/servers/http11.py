@@ -205,6 +205,8 @@ class Connection(asyncio.Protocol):
             self._refuse(500, "Internal processing error")
             return
         if request is None:
+            if self.eof:  # an incomplete request will never be completed
+                self.close()
             return
         del self.buffer[:used]
         self.busy = True
@@ -289,12 +291,15 @@ class Connection(asyncio.Protocol):
         if self.transport is None:
             return
         self.transport.write(data)
-        if not keep or self.eof:
+        if not keep:
             self.close()
-            return
-        self._arm_idle()
-        if self.buffer:
-            self._next()
+        elif self.buffer:
+            self._arm_idle()
+            self._next()  # pipelined requests are answered even after the client's EOF
+        elif self.eof:
+            self.close()
+        else:
+            self._arm_idle()
 
 
 class Http11Server:
