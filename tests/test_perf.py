@@ -116,6 +116,20 @@ def test_xdist_scopes_are_whole_targets(nodeid: str, scope: str) -> None:
     assert TargetScheduling._split_scope(None, nodeid) == scope
 
 
+def test_an_xdist_worker_skips_the_failure_summary_its_null_terminal_would_show() -> None:
+    pytest.importorskip("xdist")
+    from types import SimpleNamespace
+
+    from pytest_provd.tiers._schedule import quiet_worker
+
+    controller = SimpleNamespace(option=SimpleNamespace(tbstyle="auto"))
+    quiet_worker(controller)
+    assert controller.option.tbstyle == "auto"
+    worker = SimpleNamespace(option=SimpleNamespace(tbstyle="auto"), workerinput={})
+    quiet_worker(worker)
+    assert worker.option.tbstyle == "no"
+
+
 def test_provd_hypothesis_profiles_are_registered() -> None:
     from hypothesis import settings
 

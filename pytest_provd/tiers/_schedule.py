@@ -7,6 +7,9 @@ worker pays for every target.  Scopes are the first part of a node id, so a targ
 (``dhcp::...``) each go to one worker; a test file of the user's is one scope.  xdist sends
 the scopes with the most items first (``--loadscope-reorder``, its default), so a large
 family does not end the run alone on one worker.
+
+A worker writes its terminal to the null device (execnet's): :func:`quiet_worker` spares it
+the failure summary (hundreds of failures of a whole tree cost it seconds at the end).
 """
 
 from __future__ import annotations
@@ -26,3 +29,10 @@ class TargetScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is u
 def make_scheduler(config: Any, log: Any) -> TargetScheduling:
     """The scheduler for a ``-n`` run of the generated suite."""
     return TargetScheduling(config, log)
+
+
+def quiet_worker(config: Any) -> None:
+    """On an xdist worker, once its items ran: no failure and error summaries, which only
+    its own terminal (the null device) would show; the controller prints them."""
+    if hasattr(config, "workerinput"):
+        config.option.tbstyle = "no"

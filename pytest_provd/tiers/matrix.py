@@ -268,6 +268,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.pluginmanager.register(_coverage.BranchSummary(provd), name)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker, once every item ran and reported: no failure summary (see
+    :func:`pytest_provd.tiers._schedule.quiet_worker`)."""
+    if hasattr(session.config, "workerinput"):
+        from pytest_provd.tiers._schedule import quiet_worker  # lazy: xdist
+
+        quiet_worker(session.config)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_provd_plan_target(session: ProvdSession, target: tree.Target, plan: TargetPlan) -> None:
     """``<model>::matrix`` for every model of the target."""
