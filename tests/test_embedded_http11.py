@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import socket
 import threading
@@ -32,20 +30,13 @@ def _echo(request: RawRequest) -> RawReply:
 @pytest.fixture
 def server() -> Iterator[tuple[int, list[str]]]:
     faults: list[str] = []
-    loop = asyncio.new_event_loop()
-    executor = concurrent.futures.ThreadPoolExecutor(2)
-    http = Http11Server(_echo, executor, lambda where, exc: faults.append(where), max_body=LIMIT)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    port = asyncio.run_coroutine_threadsafe(http.start("127.0.0.1", 0), loop).result(5)
+    http = Http11Server(_echo, lambda where, exc: faults.append(where), max_body=LIMIT, threads=2)
+    port = http.start("127.0.0.1", 0)
     try:
         yield port, faults
     finally:
-        asyncio.run_coroutine_threadsafe(http.close(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
-        executor.shutdown()
+        http.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("provd-http-")]
 
 
 def _exchange(

@@ -1,9 +1,10 @@
 """The embedded provd on loopback: :class:`EmbeddedProvd` serves a :class:`ProvdApp`.
 
-The REST API, the provisioning HTTP server and the TFTP server share one asyncio loop in a
-background thread; blocking plugin calls run on a small thread pool.  This module sits above
-both the application (:mod:`pytest_provd.provd.domain`) and its servers
-(:mod:`pytest_provd.provd.servers`), which know nothing of each other's start-up.
+The REST API and the TFTP server share one asyncio loop in a background thread, their
+blocking plugin calls run on a small thread pool; the provisioning HTTP server serves each
+connection on a thread of its own pool.  This module sits above both the application
+(:mod:`pytest_provd.provd.domain`) and its servers (:mod:`pytest_provd.provd.servers`), which
+know nothing of each other's start-up.
 
 A crash of the harness's own code while serving is recorded (:attr:`EmbeddedProvd.server_errors`)
 and :meth:`EmbeddedProvd.check` raises it; the ``provd`` fixture calls it after each test.
@@ -213,8 +214,8 @@ class EmbeddedProvd:
                 site = web.TCPSite(runner, self.bind, self._ports["rest"], reuse_address=False)
                 await site.start()
                 self.rest_url = f"http://{self.bind}:{runner.addresses[0][1]}/provd"
-                http_server = provisioning_server(self.app.pipeline, self._executor)
-                http_port = await http_server.start(self.bind, self._ports["http"])
+                http_server = provisioning_server(self.app.pipeline)
+                http_port = http_server.start(self.bind, self._ports["http"])
                 self.http_url = f"http://{self.bind}:{http_port}/"
                 timeout, retries, max_sessions = self._tftp_limits
                 tftp = TftpServer(
@@ -235,7 +236,7 @@ class EmbeddedProvd:
             if tftp is not None:
                 await tftp.close()
             if http_server is not None:
-                await http_server.close()
+                http_server.close()
             if runner is not None:
                 await runner.cleanup()
 

@@ -8,12 +8,12 @@ give 403; a path naming a directory (ending in ``/``) gives 404.
 Requests are parsed leniently, as twisted.web (real provd's server) parses them: header
 values may hold control bytes (Avaya 1200-series phones send one in their User-Agent), which
 a strict parser answers with 400.  Only CR, LF and NUL stay refused.  The connections are
-:mod:`.http11`'s; :func:`provisioning_server` serves the pipeline on them.
+:mod:`.http11`'s (threads of their own, not the event loop's); :func:`provisioning_server`
+serves the pipeline on them.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import re
 from urllib.parse import parse_qs, unquote
@@ -54,7 +54,7 @@ def _query(raw_query: str) -> dict[str, list[str]]:
 
 
 def respond(pipeline: Pipeline, request: RawRequest) -> RawReply:
-    """The answer to one provisioning request (on a worker thread: plugin code runs here)."""
+    """The answer to one provisioning request (on a server thread: plugin code runs here)."""
     raw_path, mark, raw_query = request.target.partition("?")
     try:
         problem = path_problem(raw_path)
@@ -79,10 +79,8 @@ def respond(pipeline: Pipeline, request: RawRequest) -> RawReply:
     return RawReply(reply.status, headers, data)
 
 
-def provisioning_server(
-    pipeline: Pipeline, executor: concurrent.futures.Executor, max_body: int = MAX_REQUEST_BODY
-) -> Http11Server:
-    """The provisioning HTTP server of *pipeline* (to :meth:`~Http11Server.start` on the loop)."""
+def provisioning_server(pipeline: Pipeline, max_body: int = MAX_REQUEST_BODY) -> Http11Server:
+    """The provisioning HTTP server of *pipeline* (to :meth:`~Http11Server.start`)."""
 
     def fault(where: str, exc: BaseException) -> None:
         logger.error("%s failed", where, exc_info=exc)
@@ -91,4 +89,4 @@ def provisioning_server(
     def answer(request: RawRequest) -> RawReply:
         return respond(pipeline, request)
 
-    return Http11Server(answer, executor, fault, max_body=max_body)
+    return Http11Server(answer, fault, max_body=max_body)

@@ -1,21 +1,27 @@
-"""A lean HTTP/1.1 server for the provisioning port: each request handed to a thread pool.
+"""A lean HTTP/1.1 server for the provisioning port, on threads of its own.
 
-Phones make a handful of small requests each, one per connection; aiohttp's machinery (a
-task, a request and a response object, a router, its writer) cost more than the pipeline
-they lead to.  This protocol parses the request head itself, leniently as twisted.web
-(real provd's server) does: header values may hold control bytes, only CR, LF and NUL are
-refused (400).  A body comes with ``Content-Length`` or chunked, ``Expect: 100-continue`` is
-answered, connections stay open as HTTP/1.x says (idle ones close after ``IDLE_TIMEOUT``).
-What to answer is *respond*'s business, called on a worker thread.
+Phones make a handful of small requests each, one per connection.  Through an event loop
+each costs more than the pipeline it leads to: the loop's transport machinery, then a
+hand-off to a worker thread for the plugin code and back, each hand-off a thread wake-up.
+Here each of ``threads`` threads accepts a connection and serves it from start to end with
+blocking sockets: the plugin code still runs off the event loop (which keeps the REST API
+and TFTP), and no request changes thread.
+
+Requests are parsed leniently, as twisted.web (real provd's server) parses them: header
+values may hold control bytes, only CR, LF and NUL are refused (400).  A body comes with
+``Content-Length`` or chunked, ``Expect: 100-continue`` is answered, connections stay open
+as HTTP/1.x says, bounded in requests (``MAX_REQUESTS``) and idle time (``IDLE_TIMEOUT``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
+import contextlib
 import email.utils
 import http
 import re
+import socket
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +29,9 @@ MAX_HEAD = 8190 * 4  # request line and headers together (aiohttp's line limit i
 MAX_LINE = 8190
 MAX_HEADERS = 128
 IDLE_TIMEOUT = 75.0  # aiohttp's keep-alive timeout
+MAX_REQUESTS = 1000  # on one connection
+THREADS = 16
+_RECV = 65536
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
 SERVER = "Python/3 pytest-provd"
@@ -145,196 +154,195 @@ def _dechunk(buffer: bytearray, limit: int) -> tuple[bytes, int] | None:
         position = start + size + 2
 
 
-class Connection(asyncio.Protocol):
-    """One client connection; requests one after the other."""
-
-    def __init__(self, server: Http11Server) -> None:
-        self.server = server
-        assert server.loop is not None, "start() the server first"
-        self.loop = server.loop
-        self.buffer = bytearray()
-        self.transport: asyncio.Transport | None = None
-        self.remote = ""
-        self.busy = False
-        self.eof = False
-        self.continued = False  # 100 Continue sent for the pending request
-        self.idle: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        peer = transport.get_extra_info("peername")
-        self.remote = str(peer[0]) if peer else ""
-        self.server.connections.add(self)
-        self._arm_idle()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server.connections.discard(self)
-        if self.idle is not None:
-            self.idle.cancel()
-        self.transport = None
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if not self.busy:
-            self._next()
-
-    def eof_received(self) -> bool:
-        self.eof = True
-        if not self.busy:
-            self.close()
-        return True  # an answer under way still goes out
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-
-    def _arm_idle(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-        self.idle = self.loop.call_later(IDLE_TIMEOUT, self.close)
-
-    def _next(self) -> None:
-        try:
-            request, used, keep = self._parse()
-        except BadRequest as exc:
-            self._refuse(exc.status, str(exc))
-            return
-        except Exception as exc:  # a bug of this parser: recorded, 500, closed
-            self.server.fault(f"HTTP parsing request from {self.remote}", exc)
-            self._refuse(500, "Internal processing error")
-            return
-        if request is None:
-            if self.eof:  # an incomplete request will never be completed
-                self.close()
-            return
-        del self.buffer[:used]
-        self.busy = True
-        self.continued = False
-        if self.idle is not None:
-            self.idle.cancel()
-        self.server.executor.submit(self._work, request, keep)
-
-    def _parse(self) -> tuple[RawRequest | None, int, bool]:
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buffer) > MAX_HEAD:
-                raise BadRequest("request head too large")
-            return None, 0, False
-        if end > MAX_HEAD:
+def _request_of(
+    buffer: bytearray,
+    remote: str,
+    max_body: int,
+    read: Callable[[], bytes | None],
+    send: Callable[[bytes], None],
+) -> tuple[RawRequest, bool] | None:
+    """The next request of a connection, reading as needed: ``(request, keep-alive)``, or
+    None when the client closed (or went idle) between requests."""
+    while (end := buffer.find(b"\r\n\r\n")) < 0:
+        if len(buffer) > MAX_HEAD:
             raise BadRequest("request head too large")
-        method, target, version, header_list = parse_head(bytes(self.buffer[:end]))
-        headers: dict[str, str] = {}
-        first: dict[str, str] = {}
-        for name, value in header_list:
-            first.setdefault(name.lower(), value)
-        for name, _ in header_list:
-            headers.setdefault(name, first[name.lower()])
-        connection = first.get("connection", "").lower()
-        keep = "close" not in connection if version >= (1, 1) else "keep-alive" in connection
-        body_at = end + 4
-        chunked = "chunked" in first.get("transfer-encoding", "").lower()
-        if "transfer-encoding" in first and not chunked:
-            raise BadRequest("unsupported Transfer-Encoding", 501)
-        if chunked and "content-length" in first:
-            raise BadRequest("Content-Length with Transfer-Encoding")
-        limit = self.server.max_body
-        if chunked:
-            self._continue(first)
-            found = _dechunk(self.buffer[body_at:], limit)
-            if found is None:
-                return None, 0, False
-            body, used = found
-            return RawRequest(method, target, headers, self.remote, body), body_at + used, keep
-        length_text = first.get("content-length", "0").strip()
-        if not length_text.isdigit():
-            raise BadRequest(f"invalid Content-Length {length_text[:20]!r}")
-        length = int(length_text)
-        if length > limit:
-            raise BadRequest("request body too large", 413)
-        if len(self.buffer) < body_at + length:
-            self._continue(first)
-            return None, 0, False
-        body = bytes(self.buffer[body_at : body_at + length])
-        return RawRequest(method, target, headers, self.remote, body), body_at + length, keep
+        data = read()
+        if not data:
+            if buffer:
+                raise _Gone
+            return None
+        buffer += data
+    if end > MAX_HEAD:
+        raise BadRequest("request head too large")
+    method, target, version, header_list = parse_head(bytes(buffer[:end]))
+    del buffer[: end + 4]
+    first: dict[str, str] = {}
+    for name, value in header_list:
+        first.setdefault(name.lower(), value)
+    headers: dict[str, str] = {}
+    for name, _ in header_list:
+        headers.setdefault(name, first[name.lower()])
+    connection = first.get("connection", "").lower()
+    keep = "close" not in connection if version >= (1, 1) else "keep-alive" in connection
+    chunked = "chunked" in first.get("transfer-encoding", "").lower()
+    if "transfer-encoding" in first and not chunked:
+        raise BadRequest("unsupported Transfer-Encoding", 501)
+    if chunked and "content-length" in first:
+        raise BadRequest("Content-Length with Transfer-Encoding")
+    length_text = first.get("content-length", "0").strip()
+    if not chunked and not length_text.isdigit():
+        raise BadRequest(f"invalid Content-Length {length_text[:20]!r}")
+    length = 0 if chunked else int(length_text)
+    if length > max_body:
+        raise BadRequest("request body too large", 413)
+    if version >= (1, 1) and first.get("expect", "").lower() == "100-continue":
+        send(b"HTTP/1.1 100 Continue\r\n\r\n")  # as aiohttp: whether the body came or not
+    complete = _dechunk(buffer, max_body) if chunked else (len(buffer) >= length or None)
+    while complete is None:
+        data = read()
+        if not data:
+            raise _Gone
+        buffer += data
+        complete = _dechunk(buffer, max_body) if chunked else (len(buffer) >= length or None)
+    if isinstance(complete, tuple):
+        body, used = complete
+    else:
+        body, used = bytes(buffer[:length]), length
+    del buffer[:used]
+    return RawRequest(method, target, headers, remote, body), keep
 
-    def _continue(self, first: dict[str, str]) -> None:
-        if not self.continued and first.get("expect", "").lower() == "100-continue":
-            self.continued = True
-            if self.transport is not None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
-    def _refuse(self, status: int, message: str) -> None:
-        reply = RawReply(
-            status, {"Content-Type": "text/plain; charset=utf-8"}, f"{message}\n".encode()
-        )
-        if self.transport is not None:
-            self.transport.write(encode_reply(reply, head=False, close=True))
-        self.buffer.clear()
-        self.close()
-
-    def _work(self, request: RawRequest, keep: bool) -> None:
-        """On a worker thread: the answer, handed back to the loop."""
-        try:
-            reply = self.server.respond(request)
-        except Exception as exc:  # no request may kill the server
-            self.server.fault(f"HTTP {request.method} {request.target}", exc)
-            reply = RawReply(500, {"Content-Type": "text/plain"}, b"Internal processing error\n")
-        data = encode_reply(reply, head=request.method == "HEAD", close=not keep)
-        try:
-            self.loop.call_soon_threadsafe(self._send, data, keep)
-        except RuntimeError:  # the loop closed meanwhile: nobody to answer
-            pass
-
-    def _send(self, data: bytes, keep: bool) -> None:
-        self.busy = False
-        if self.transport is None:
-            return
-        self.transport.write(data)
-        if not keep:
-            self.close()
-        elif self.buffer:
-            self._arm_idle()
-            self._next()  # pipelined requests are answered even after the client's EOF
-        elif self.eof:
-            self.close()
-        else:
-            self._arm_idle()
+class _Gone(Exception):
+    """The client left in the middle of a request: nobody to answer."""
 
 
 class Http11Server:
-    """Serves *respond* on a TCP port of the running loop (:meth:`start`, :meth:`close`)."""
+    """Serves *respond* on a TCP port from ``threads`` threads (:meth:`start`, :meth:`close`).
+
+    *fault* hears of what *respond* (or this server) raised; the client gets a 500.
+    """
 
     def __init__(
         self,
         respond: Respond,
-        executor: concurrent.futures.Executor,
         fault: Fault,
         *,
         max_body: int,
+        threads: int = THREADS,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self.respond = respond
-        self.executor = executor
         self.fault = fault
         self.max_body = max_body
-        self.connections: set[Connection] = set()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.Server | None = None
+        self.idle_timeout = idle_timeout
+        self._count = threads
+        self._sock: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen on *host*:*port* (0: a free one) of the running loop; the port."""
-        self.loop = asyncio.get_running_loop()
-        self._server = await self.loop.create_server(
-            lambda: Connection(self), host, port, reuse_address=False
-        )
-        return int(self._server.sockets[0].getsockname()[1])
+    def start(self, host: str, port: int) -> int:
+        """Listen on *host*:*port* (0: a free one); the port."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((host, port))
+            sock.listen(128)
+            sock.settimeout(1.0)  # threads look at ``close()`` at least once a second
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        for n in range(self._count):
+            thread = threading.Thread(target=self._accept, name=f"provd-http-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return int(sock.getsockname()[1])
 
-    async def close(self) -> None:
-        """Stop listening and drop the connections."""
-        if self._server is not None:
-            self._server.close()
-        for connection in list(self.connections):
-            if connection.transport is not None:
-                connection.transport.abort()
-        if self._server is not None:
-            await self._server.wait_closed()
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop listening, cut the connections, wait for the threads (idempotent)."""
+        self._closed.set()
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked in accept
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _accept(self) -> None:
+        assert self._sock is not None
+        listener = self._sock
+        while not self._closed.is_set():
+            try:
+                conn, peer = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._closed.is_set():
+                    return
+                time.sleep(0.05)  # out of descriptors: let connections finish first
+                continue
+            with self._lock:
+                self._open.add(conn)
+            try:
+                self._serve(conn, str(peer[0]))
+            except Exception as exc:  # a bug of this server: recorded, never fatal
+                self.fault(f"HTTP connection from {peer[0]}", exc)
+            finally:
+                with self._lock:
+                    self._open.discard(conn)
+                conn.close()
+
+    def _serve(self, conn: socket.socket, remote: str) -> None:
+        conn.settimeout(self.idle_timeout)
+        buffer = bytearray()
+
+        def read() -> bytes | None:
+            try:
+                return conn.recv(_RECV)
+            except OSError:  # timed out, reset, or cut by close()
+                return None
+
+        for _ in range(MAX_REQUESTS):
+            try:
+                found = _request_of(buffer, remote, self.max_body, read, conn.sendall)
+            except _Gone:
+                return
+            except BadRequest as exc:
+                reply = RawReply(exc.status, _PLAIN, f"{exc}\n".encode())
+                self._send(conn, encode_reply(reply, head=False, close=True))
+                return
+            if found is None:
+                return
+            request, keep = found
+            try:
+                reply = self.respond(request)
+            except Exception as exc:  # no request may kill the server
+                self.fault(f"HTTP {request.method} {request.target}", exc)
+                reply = RawReply(500, _PLAIN, b"Internal processing error\n")
+            keep = keep and not self._closed.is_set()
+            if not self._send(
+                conn, encode_reply(reply, head=request.method == "HEAD", close=not keep)
+            ):
+                return
+            if not keep:
+                return
+
+    @staticmethod
+    def _send(conn: socket.socket, data: bytes) -> bool:
+        try:
+            conn.sendall(data)
+        except OSError:
+            return False
+        return True
+
+
+_PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
