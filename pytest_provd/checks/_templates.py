@@ -224,14 +224,12 @@ def template_files(plugin_dir: Path) -> bytes:
 
 
 # What the comparison's outcome depends on besides the templates: jinja2 and this code.
-_FALLBACK_RULE = repr(
-    (
-        jinja2.__version__,
-        SAMPLE_CONTEXT,
-        fallback_difference.__code__.co_code,
-        _Absent.__call__.__code__.co_code,
-    )
-)
+_FALLBACK_CODE = [
+    # nested code objects left out: their repr holds an address
+    (code.co_code, [k for k in code.co_consts if not hasattr(k, "co_code")])
+    for code in (fallback_difference.__code__, _Absent.__call__.__code__)
+]
+_FALLBACK_RULE = repr((jinja2.__version__, SAMPLE_CONTEXT, _FALLBACK_CODE))
 
 
 def remembered_fallback_difference(
