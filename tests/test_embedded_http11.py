@@ -136,6 +136,10 @@ def test_chunked_body_and_expect_continue(server: tuple[int, list[str]]) -> None
         (b"GET /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "400 Bad Request"),
         (b"GET /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501 Not Implemented"),
         (b"GET /x HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", "400 Bad Request"),
+        (
+            b"PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: " + b"t" * 40000,
+            "400 Bad Request",
+        ),
     ],
 )
 def test_bad_requests_are_refused_and_closed(

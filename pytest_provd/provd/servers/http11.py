@@ -141,6 +141,8 @@ def _dechunk(buffer: bytearray, limit: int) -> tuple[bytes, int] | None:
             if buffer[end : end + 4] == b"\r\n\r\n":
                 return bytes(body), end + 4
             if trailer_end < 0:
+                if len(buffer) - end > MAX_HEAD:
+                    raise BadRequest("chunked trailers too large")
                 return None
             return bytes(body), trailer_end + 4
         if len(body) + size > limit:
