@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -42,12 +43,26 @@ class ProvdFileSystemLoader(BaseLoader):
 
     A cached template is stale as soon as any file under the search path is added, removed
     or touched, so a custom template (``var/templates``) takes over from a default one
-    without a restart.
+    without a restart.  The search path is looked at again after each :meth:`refresh` (the
+    plugin's template helper calls it at each template the plugin asks for), not at every
+    ``{% include %}`` of a render: a template including another in a loop would walk the
+    whole search path once per iteration.
     """
 
     def __init__(self, searchpath: str | Sequence[str], encoding: str = "utf-8") -> None:
         self._searchpath = [searchpath] if isinstance(searchpath, str) else list(searchpath)
         self._encoding = encoding
+        self._stamps: dict[str, float] | None = None
+
+    def refresh(self) -> None:
+        """Look at the search path again at the next template load or staleness check."""
+        self._stamps = None
+
+    def _current(self) -> dict[str, float]:
+        stamps = self._stamps
+        if stamps is None:
+            stamps = self._stamps = _snapshot(self._searchpath)
+        return stamps
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
         pieces = split_template_path(template)
@@ -58,10 +73,12 @@ class ProvdFileSystemLoader(BaseLoader):
                     contents = f.read().decode(self._encoding)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 continue
-            stamps = _snapshot(self._searchpath)
-            searchpath = self._searchpath
-            return contents, filename, lambda s=stamps, p=searchpath: s == _snapshot(p)
+            return contents, filename, functools.partial(self._unchanged, self._current())
         raise TemplateNotFound(template)
+
+    def _unchanged(self, stamps: dict[str, float]) -> bool:
+        current = self._current()
+        return current is stamps or current == stamps
 
     def list_templates(self) -> list[str]:
         found: set[str] = set()

@@ -169,6 +169,7 @@ class TemplatePluginHelper:
         if "model" in dev:
             names.append(dev["model"] + ".tpl")
         names.append("base.tpl")
+        self._refresh()
         for name in names:
             try:
                 return self._env.get_template(name)
@@ -177,7 +178,14 @@ class TemplatePluginHelper:
         raise TemplateNotFound(names[-1])
 
     def get_template(self, name: str) -> Template:
+        self._refresh()
         return self._env.get_template(name)
+
+    def _refresh(self) -> None:
+        # A template the plugin asks for sees the files as they are now (see the loader).
+        refresh = getattr(self._env.loader, "refresh", None)
+        if refresh is not None:
+            refresh()
 
     def dump(
         self,
