@@ -130,6 +130,33 @@ def test_an_xdist_worker_skips_the_failure_summary_its_null_terminal_would_show(
     assert worker.option.tbstyle == "no"
 
 
+def test_template_helper_walks_the_search_path_once_per_template_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_provd import compat
+
+    if compat.activate() != "compat":
+        pytest.skip("the real wazo_provd is active")
+    from wazo_provd import loaders
+    from wazo_provd.plugins import TemplatePluginHelper
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "base.tpl").write_text(
+        "{% for n in range(50) %}{% include 'line.tpl' %}{% endfor %}"
+    )
+    (tmp_path / "templates" / "line.tpl").write_text("d")
+    walks = []
+    real = loaders._snapshot
+    monkeypatch.setattr(loaders, "_snapshot", lambda dirs: walks.append(1) or real(dirs))
+    helper = TemplatePluginHelper(str(tmp_path))
+    assert helper.get_template("base.tpl").render() == "d" * 50
+    assert len(walks) == 1  # not once per include
+    (tmp_path / "var" / "templates").mkdir(parents=True)
+    (tmp_path / "var" / "templates" / "line.tpl").write_text("c")  # a custom template
+    assert helper.get_template("base.tpl").render() == "c" * 50
+    assert len(walks) == 2
+
+
 def test_provd_hypothesis_profiles_are_registered() -> None:
     from hypothesis import settings
 
