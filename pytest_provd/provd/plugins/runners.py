@@ -45,7 +45,9 @@ class Runners:
             runner = self._idle.pop() if self._idle else None
         if runner is None:
             runner = _Runner(self._name)
-        done = threading.Event()
+        # A bare lock the runner releases: cheaper to wait on than an Event's condition.
+        done = threading.Lock()
+        done.acquire()
         outcome: list[BaseException] = []
 
         def job() -> None:
@@ -54,10 +56,10 @@ class Runners:
             except BaseException as exc:  # handed to the caller's thread
                 outcome.append(exc)
             finally:
-                done.set()
+                done.release()
 
         runner.jobs.put(job)
-        if not done.wait(timeout):
+        if not done.acquire(timeout=timeout):
             runner.jobs.put(None)  # leaves once the overrunning call returns, if ever
             return False, None
         with self._lock:
