@@ -14,6 +14,7 @@ combination of the three can be what :func:`activate` finds.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -66,7 +67,9 @@ class _LegacyNameFinder(importlib.abc.MetaPathFinder):
 _FINDER = _LegacyNameFinder()
 
 
+@functools.lru_cache(maxsize=64)
 def _is_ours(module_file: str | None) -> bool:
+    # Cached: mode() is asked at every configure, and resolving the path costs syscalls.
     return module_file is not None and Path(module_file).resolve().is_relative_to(SHIM_DIR)
 
 
