@@ -42,6 +42,7 @@ from pytest_provd.tiers import (
     provision,
     static,
 )
+from pytest_provd.tiers._run import freeze_once
 
 IniType = Literal["string", "args", "bool"] | None
 FIXTURES = (
@@ -251,6 +252,11 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Append the generated suite, before -m/-k deselection sees the items."""
+    before = len(items)
     with third_party_warnings_ignored():
         for collector in iter_collectors(session):
             items.extend(session.genitems(collector))
+    if len(items) > before:
+        # The suite's items and the facts their planning read live as long as the run:
+        # out of the collector's sight, full collections stop walking them (0.1 s a run).
+        freeze_once("collected")
