@@ -47,6 +47,8 @@ def test_writing_a_baseline_is_not_a_failure(pytester: pytest.Pytester, tiny: Pa
             "XFAIL acme-phone-1.0::build - baselined: *build.py:4: building*",
         ]
     )
+    # The reason reads as the failure would: the path relative to the repository.
+    written.stdout.fnmatch_lines(["XFAIL acme-phone-1.0::build - baselined: plugins/acme_phone/*"])
     data = json.loads((pytester.path / "base.json").read_text())
     assert data["version"] == 2
     (entry,) = data["failures"]["acme-phone-1.0::build"]
