@@ -160,20 +160,21 @@ def test_template_helper_walks_the_search_path_once_per_template_asked_for(
 def test_provd_hypothesis_profiles_are_registered() -> None:
     from hypothesis import settings
 
-    from pytest_provd.tiers import hostile
+    from pytest_provd.profiles import PROFILES
 
     local, ci = settings.get_profile("provd"), settings.get_profile("provd-ci")
     assert ci.max_examples == 10 * local.max_examples
     assert ci.derandomize and not local.derandomize
-    assert hostile.PROFILES["provd"]["max_examples"] == local.max_examples
+    assert PROFILES["provd"]["max_examples"] == local.max_examples
 
 
 def test_provd_hypothesis_profiles_are_registered_when_hypothesis_is_imported_later() -> None:
     code = (
         "import sys\n"
-        "import pytest_provd.plugin\n"
+        "import pytest_provd.plugin, pytest_provd.tiers.hostile\n"
         "assert 'hypothesis' not in sys.modules, 'imported at start-up'\n"
-        "from hypothesis import settings\n"
+        "assert 'pytest_provd.profiles' not in sys.modules\n"
+        "from hypothesis import settings\n"  # its entry points register the profiles
         "print(settings.get_profile('provd-ci').max_examples)\n"
     )
     done = subprocess.run(

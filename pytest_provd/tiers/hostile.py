@@ -14,11 +14,8 @@ parameters that differ from it.
 from __future__ import annotations
 
 import copy
-import importlib.abc
 import importlib.metadata
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -59,67 +56,6 @@ EXTENSIONS = frozenset(("number", "voicemail", "value"))
 ZONES = ("America/St_Johns", "Asia/Kolkata", "UTC", *TIMEZONES)
 """Besides the matrix's timezones: half-hour offsets (with and without DST) and UTC."""
 _HOST = r"[a-z]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,20}[a-z0-9])?){0,3}"
-
-PROFILES: dict[str, dict[str, Any]] = {
-    "provd": {"max_examples": 50, "deadline": None, "derandomize": False},
-    "provd-ci": {"max_examples": 500, "deadline": None, "derandomize": True, "print_blob": True},
-}
-"""Hypothesis budgets for property tests over :mod:`pytest_provd.strategies` and the
-harness's data (``--hypothesis-profile=provd`` locally, ``provd-ci`` in CI: ten times the
-examples, derandomized so a CI failure replays).  Not the ``hostile-values`` item's: the
-gate's budget is fixed (25 seeded examples), so a verdict is the same locally and in CI."""
-
-
-def register_profiles() -> None:
-    """Register :data:`PROFILES` with hypothesis (at import: before its pytest plugin loads
-    ``--hypothesis-profile``, in ``pytest_configure``).
-
-    Their parent is hypothesis's ``default`` profile, not the loaded one: under ``CI=true``
-    hypothesis loads its own ``ci`` profile (derandomized), which ``provd`` must not inherit."""
-    from hypothesis import HealthCheck, settings
-
-    parent = settings.get_profile("default")
-    for name, values in PROFILES.items():
-        too_slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
-        settings.register_profile(name, parent, suppress_health_check=too_slow, **values)
-
-
-class _ProfilesOnImport(importlib.abc.MetaPathFinder):
-    """Registers :data:`PROFILES` once hypothesis is imported: importing it costs a run of
-    the gate a fifth of a second, and the gate's own examples come from the build cache."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "hypothesis":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _RegisteringLoader(spec.loader)
-        return spec
-
-
-class _RegisteringLoader(importlib.abc.Loader):
-    """The loader of hypothesis (pytest's assertion rewriter, as a rule), registering
-    :data:`PROFILES` once the package ran."""
-
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-
-    def create_module(self, spec: Any) -> Any:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        self.loader.exec_module(module)
-        register_profiles()
-
-    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ...
-        return getattr(self.loader, name)
-
-
-if "hypothesis" in sys.modules:
-    register_profiles()
-elif not any(isinstance(finder, _ProfilesOnImport) for finder in sys.meta_path):
-    sys.meta_path.insert(0, _ProfilesOnImport())
 
 
 def check_hostile(run: TargetRun, examples: int = 25) -> list[Problem]:
