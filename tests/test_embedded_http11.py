@@ -30,13 +30,16 @@ def _echo(request: RawRequest) -> RawReply:
 @pytest.fixture
 def server() -> Iterator[tuple[int, list[str]]]:
     faults: list[str] = []
+    before = set(threading.enumerate())  # other tests' servers may still be running
     http = Http11Server(_echo, lambda where, exc: faults.append(where), max_body=LIMIT, threads=2)
     port = http.start("127.0.0.1", 0)
+    started = [t for t in set(threading.enumerate()) - before if t.name.startswith("provd-http-")]
+    assert len(started) == 2
     try:
         yield port, faults
     finally:
         http.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("provd-http-")]
+    assert not [t for t in started if t.is_alive()]
 
 
 def _exchange(
