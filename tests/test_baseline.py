@@ -181,3 +181,19 @@ def test_ci_flow_line_shifts_stay_known_and_one_new_defect_fails_alone(
             "FAILED wazo-snom-10.1.215.13::plugin-info - *plugin-info:*'sip.lines'*",
         ]
     )
+
+
+def test_silent_setup_and_teardown_reports_are_dropped_before_the_summary() -> None:
+    from types import SimpleNamespace
+
+    from pytest_provd.report.reporter import drop_silent_reports
+
+    def report(when: str, outcome: str, sections: list[tuple[str, str]]) -> pytest.TestReport:
+        return pytest.TestReport("t::a", ("t", 0, "a"), {}, outcome, None, when, sections)
+
+    silent = report("teardown", "passed", [])
+    printed = report("teardown", "passed", [("Captured stdout teardown", "bye")])
+    failed = report("setup", "failed", [])
+    terminal = SimpleNamespace(stats={"": [silent, printed, failed], "failed": [failed]})
+    drop_silent_reports(terminal)  # type: ignore[arg-type]
+    assert terminal.stats == {"": [printed, failed], "failed": [failed]}
