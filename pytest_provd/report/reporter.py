@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,9 +144,10 @@ class ProvdReporter:
         path = self.provd.options.write_baseline
         if path is not None and not hasattr(session.config, "workerinput"):
             baseline_mod.write(path, self.failures.values())
-        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
-        if self.provd.targets and isinstance(terminal, pytest.TerminalReporter):
-            drop_silent_reports(terminal)
+        # Not isinstance(pytest.TerminalReporter): pytest 7 does not export that name.
+        stats = getattr(session.config.pluginmanager.get_plugin("terminalreporter"), "stats", None)
+        if self.provd.targets and isinstance(stats, dict):
+            drop_silent_reports(stats)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """One ``provd`` section: per-target verdicts, baseline and golden housekeeping."""
@@ -218,14 +220,15 @@ def _shown(path: Path | None) -> str:
     return str(path) if path is not None else ""
 
 
-def drop_silent_reports(terminal: pytest.TerminalReporter) -> None:
-    """Forget the passed setup and teardown reports that carry no captured section.
+def drop_silent_reports(stats: dict[str, list[Any]]) -> None:
+    """Forget the passed setup and teardown reports (the terminal reporter's *stats*) that
+    carry no captured section.
 
     They print nothing, yet pytest's summary scans all of them once per failure for teardown
     sections: with thousands of generated items and hundreds of failures that is seconds
     at the end of a run (about 11 s of a whole-tree run on two cores)."""
-    quiet = terminal.stats.get("")
+    quiet = stats.get("")
     if quiet:
-        terminal.stats[""] = [
+        stats[""] = [
             r for r in quiet if getattr(r, "sections", None) or not getattr(r, "passed", False)
         ]
