@@ -181,12 +181,12 @@ def test_every_zone_agrees_with_zoneinfo_offsets() -> None:
 
 
 def test_phonebook_url() -> None:
-    raw: dict[str, Any] = {"X_xivo_phonebook_ip": "10.0.0.1", "X_xivo_user_uuid": "u-1"}
+    raw: dict[str, Any] = {"X_xivo_phonebook_ip": "192.0.2.1", "X_xivo_user_uuid": "u-1"}
     phonebook.add_xivo_phonebook_url(raw, "snom", entry_point="input", qs_suffix="a=b")
     assert raw["XX_xivo_phonebook_url"] == (
-        "http://10.0.0.1:9498/0.1/directories/input/default/snom?xivo_user_uuid=u-1&a=b"
+        "http://192.0.2.1:9498/0.1/directories/input/default/snom?xivo_user_uuid=u-1&a=b"
     )
-    no_uuid: dict[str, Any] = {"X_xivo_phonebook_ip": "10.0.0.1"}
+    no_uuid: dict[str, Any] = {"X_xivo_phonebook_ip": "192.0.2.1"}
     plugins.add_xivo_phonebook_url(no_uuid, "snom")
     assert "XX_xivo_phonebook_url" not in no_uuid
     fmt: dict[str, Any] = {

@@ -67,13 +67,13 @@ def test_found_devices_are_copies() -> None:
 
 def test_a_changed_field_leaves_the_old_index_entry() -> None:
     manager = DeviceManager()
-    manager.insert({"id": "d1", "ip": "10.0.0.1"})
-    manager.insert({"id": "d2", "ip": "10.0.0.2"})
-    manager.update({"id": "d1", "ip": "10.0.0.2"})
-    assert manager.find(ip="10.0.0.1") == []
-    assert [d["id"] for d in manager.find(ip="10.0.0.2")] == ["d1", "d2"]
+    manager.insert({"id": "d1", "ip": "192.0.2.1"})
+    manager.insert({"id": "d2", "ip": "192.0.2.2"})
+    manager.update({"id": "d1", "ip": "192.0.2.2"})
+    assert manager.find(ip="192.0.2.1") == []
+    assert [d["id"] for d in manager.find(ip="192.0.2.2")] == ["d1", "d2"]
     manager.clear()
-    assert manager.find(ip="10.0.0.2") == []
+    assert manager.find(ip="192.0.2.2") == []
     try:
         manager.update({"id": "d1"})
     except UnknownDevice:

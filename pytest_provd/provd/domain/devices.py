@@ -97,13 +97,16 @@ _INDEXED = ("mac", "ip", "sn", "uuid", "plugin", "config")
 
 
 def copy_device(value: Any) -> Any:
-    """A deep copy of JSON-like data (dicts, lists, scalars), faster than ``copy.deepcopy``."""
+    """A deep copy of JSON-like data (dicts, lists, tuples, scalars), faster than
+    ``copy.deepcopy``: devices, configs and the contexts renders record."""
     kind = type(value)
     if kind is dict:
         return {k: copy_device(v) for k, v in value.items()}
     if kind is list:
         return [copy_device(v) for v in value]
-    if kind in (str, int, float, bool) or value is None:
+    if kind is tuple:
+        return tuple(copy_device(v) for v in value)
+    if kind in (str, int, float, bool, bytes) or value is None:
         return value
     return copy.deepcopy(value)
 

@@ -16,7 +16,6 @@ blocks, so a line is attributed to the template file and line that wrote it.
 from __future__ import annotations
 
 import bisect
-import copy
 import hashlib
 import re
 import threading
@@ -32,6 +31,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 
+from pytest_provd.provd.domain.devices import copy_device
 from pytest_provd.provd.plugins import codecache
 
 MAX_RENDERS = 2048
@@ -222,26 +222,12 @@ class _RecordingTemplate(jinja2.Template):
         _record(self, args, kwargs, "".join(chunks))
 
 
-def _copied(value: Any) -> Any:
-    """A deep copy; plain JSON-like data (a render's context) without ``deepcopy``'s cost."""
-    kind = type(value)
-    if kind is dict:
-        return {k: _copied(v) for k, v in value.items()}
-    if kind is list:
-        return [_copied(v) for v in value]
-    if kind is tuple:
-        return tuple(_copied(v) for v in value)
-    if kind in (str, int, float, bool, bytes) or value is None:
-        return value
-    return copy.deepcopy(value)
-
-
 def _record(template: jinja2.Template, args: Any, kwargs: dict[str, Any], text: str) -> None:
     if _PAUSED:
         return
     try:
         # The plugin may change its raw config after rendering: keep what was rendered.
-        args, kwargs = _copied(args), _copied(kwargs)
+        args, kwargs = copy_device(args), copy_device(kwargs)
     except Exception:  # an uncopyable value: keep the objects themselves
         pass
     plugin_dir = _PLUGIN_DIRS.get(template.environment)
