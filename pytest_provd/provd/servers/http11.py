@@ -250,7 +250,10 @@ class Http11Server:
         try:
             sock.bind((host, port))
             sock.listen(128)
-            sock.settimeout(1.0)  # threads look at ``close()`` at least once a second
+            # Blocking, without a timeout: the kernel then wakes one waiting thread per
+            # connection.  With a timeout every thread polls the socket and all of them wake
+            # for each connection (one accepts, the others get EAGAIN and fight for the GIL).
+            # close() wakes them all with shutdown().
         except OSError:
             sock.close()
             raise
@@ -285,8 +288,6 @@ class Http11Server:
         while not self._closed.is_set():
             try:
                 conn, peer = listener.accept()
-            except TimeoutError:
-                continue
             except OSError:
                 if self._closed.is_set():
                     return
