@@ -238,11 +238,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With ``--provd-plugin`` and no test paths, collect only the generated suite."""
     session = config.stash.get(session_key, None)
-    if (
-        session is not None
-        and session.options.plugins
-        and config.args_source != pytest.Config.ArgsSource.ARGS
-    ):
+    if session is not None and session.generated_suite_only:
         return True
     return None
 

@@ -91,6 +91,13 @@ class ProvdSession:
         return self._proxy.proxies
 
     @property
+    def generated_suite_only(self) -> bool:
+        """The run collects the generated suite alone (``--provd-plugin``, no test paths)."""
+        return bool(
+            self.options.plugins and self.config.args_source != pytest.Config.ArgsSource.ARGS
+        )
+
+    @property
     def firmware_stage(self) -> Path:
         """Where the real backend's firmware files are staged for the loopback proxy."""
         return self.workdir / "firmware-stage"

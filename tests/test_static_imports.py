@@ -19,6 +19,8 @@ import sys
 def pytest_unconfigure(config):
     with open("modules.json", "w") as handle:
         json.dump(sorted(sys.modules), handle)
+    with open("hypothesis-plugin.json", "w") as handle:
+        json.dump(config.pluginmanager.has_plugin("hypothesispytest"), handle)
 """
 
 
@@ -49,6 +51,41 @@ def test_the_recorder_sees_the_server_stack_of_a_load_run(
     modules, result = _modules_of_run(pytester, "-m", "provd_load", "-k", "acme-phone-1.0")
     assert result.parseoutcomes().get("passed", 0) >= 1
     assert "pytest_provd.provd" in modules and "pytest_provd.compat" in modules
+
+
+def test_a_run_of_the_generated_suite_alone_never_imports_hypothesis(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hypothesis's own terminal summary would import it at the end of every run: it has
+    nothing to list in a run without hypothesis tests, so it is left out there."""
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    make_family(pytester.path / "plugins")
+    modules, result = _modules_of_run(pytester, "-m", "provd_static", "-p", "no:cacheprovider")
+    assert result.parseoutcomes().get("passed", 0) >= 10
+    assert "hypothesis" not in modules
+    assert json.loads((pytester.path / "hypothesis-plugin.json").read_text()) is False
+
+
+def test_hypothesis_keeps_its_summary_in_a_run_with_test_paths(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a test path of the user's beside the suite, hypothesis's plugin stays: its
+    tests' failing examples are its summary's to show."""
+    monkeypatch.setenv("PYTEST_PROVD_CACHE", str(pytester.path / ".cache"))
+    make_family(pytester.path / "plugins")
+    pytester.makepyfile(
+        test_user="""
+        from hypothesis import given, strategies as st
+
+        @given(st.integers())
+        def test_int(n):
+            assert n == n
+        """
+    )
+    modules, result = _modules_of_run(pytester, "-m", "provd_static or not provd", "test_user.py")
+    assert result.parseoutcomes().get("passed", 0) >= 11
+    assert "hypothesis" in modules
+    assert json.loads((pytester.path / "hypothesis-plugin.json").read_text()) is True
 
 
 def _loaded_at_start(module: str) -> bool:
