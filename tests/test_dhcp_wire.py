@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -215,3 +216,43 @@ def test_real_dhcp_directory() -> None:
     assert config.mac_options("14:00:e9:00:00:01", "MitelIPPhone6930")
     assert not config.mac_options("00:04:13:00:00:01", "snomD862")  # a real gap of dhcp/
     assert ACK == 5
+
+
+def test_commits_share_one_keep_alive_connection_opened_again_when_closed() -> None:
+    import http.server
+    import threading
+
+    seen: list[tuple[int, str]] = []  # (connection number, MAC pushed)
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        connections = 0
+
+        def setup(self) -> None:
+            super().setup()
+            Hook.connections += 1
+            self.number = Hook.connections
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.number, json.loads(body)["dhcp_info"]["mac"]))
+            self.send_response(204)
+            self.end_headers()
+            if len(seen) == 2:
+                self.close_connection = True  # as provd's idle timeout: closed, unannounced
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{hook.server_address[1]}/provd"
+    try:
+        with DhcpServer(http_url="http://127.0.0.1:9/", provd_url=url) as server:
+            for n in range(1, 4):
+                DhcpClient(server.address, f"00:04:13:00:00:0{n}").obtain_lease()
+            assert server.stats["commits_pushed"] == 3
+    finally:
+        hook.shutdown()
+        hook.server_close()
+    assert seen == [(1, "00:04:13:00:00:01"), (1, "00:04:13:00:00:02"), (2, "00:04:13:00:00:03")]

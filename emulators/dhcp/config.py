@@ -137,6 +137,7 @@ def _unescape(text: str) -> str:
     )
 
 
+_BRACE = re.compile(r"[{}]")
 _OPT = re.compile(r"^\s*(?:option\s+)?([\w.-]+)\s*=?\s*(.+?);\s*$")
 
 
@@ -161,11 +162,14 @@ class DhcpConfig:
 
     @staticmethod
     def _block_end(text: str, start: int) -> int:
-        depth, i = 1, start
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        return i
+        """The index after the brace closing the block opened before *start* (the end of
+        *text* when it never closes)."""
+        depth = 1
+        for brace in _BRACE.finditer(text, start):
+            depth += 1 if brace.group() == "{" else -1
+            if not depth:
+                return brace.end()
+        return len(text)
 
     def _parse_text(self, text: str, source: str) -> None:
         text = re.sub(r"#[^\n]*", "", text)

@@ -69,6 +69,9 @@ class DhcpServer:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._rest: http.client.HTTPConnection | None = None
+        self._rest_where: tuple[str, str | None, int | None] | None = None
+        self._rest_lock = threading.Lock()
         self.address: tuple[str, int] = ("127.0.0.1", 0)
         self.server_id = "127.0.0.1"
 
@@ -95,6 +98,8 @@ class DhcpServer:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        with self._rest_lock:
+            self._drop_rest()
 
     def __enter__(self) -> DhcpServer:
         return self.start()
@@ -219,26 +224,68 @@ class DhcpServer:
         if self.on_commit is not None:
             self.on_commit(info)
         if self.provd_url:
-            body = json.dumps({"dhcp_info": info}).encode()
-            headers = {"Content-Type": "application/vnd.proformatique.provd+json"}
-            if self.provd_token:
-                headers["X-Auth-Token"] = self.provd_token
-            # http.client rather than urllib: no opener and handler chain built per commit.
-            url = urllib.parse.urlsplit(self.provd_url.rstrip("/") + "/dev_mgr/dhcpinfo")
-            make = (
-                http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-            )
-            conn = make(url.hostname or "127.0.0.1", url.port, timeout=5)
-            try:
-                conn.request("POST", url.path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                pushed = response.status < 400
-            except (OSError, http.client.HTTPException):
-                pushed = False
-            finally:
-                conn.close()
+            pushed = self._push({"dhcp_info": info})
             self.stats["commits_pushed" if pushed else "push_errors"] += 1
+
+    def _push(self, entity: dict[str, Any]) -> bool:
+        """POST *entity* to provd's ``dev_mgr/dhcpinfo``; whether provd accepted it.
+
+        One keep-alive connection serves every commit, as a long-running dhcpd hook would
+        hold one: no connection set up and torn down on both sides per phone.  A connection
+        provd closed in the meantime (idle timeout, restart) is opened again once.
+        """
+        assert self.provd_url is not None
+        body = json.dumps(entity).encode()
+        headers = {"Content-Type": "application/vnd.proformatique.provd+json"}
+        if self.provd_token:
+            headers["X-Auth-Token"] = self.provd_token
+        url = urllib.parse.urlsplit(self.provd_url.rstrip("/") + "/dev_mgr/dhcpinfo")
+        where = (url.scheme, url.hostname, url.port)
+        with self._rest_lock:
+            if where != self._rest_where:  # provd_url changed: another server
+                self._drop_rest()
+            for attempt in (1, 2):
+                reused = self._rest is not None
+                if self._rest is None:
+                    self._rest_where = where
+                    make = (
+                        http.client.HTTPSConnection
+                        if url.scheme == "https"
+                        else http.client.HTTPConnection
+                    )
+                    self._rest = make(url.hostname or "127.0.0.1", url.port, timeout=5)
+                try:
+                    self._rest.request("POST", url.path, body=body, headers=headers)
+                    response = self._rest.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    self._drop_rest()
+                    # A kept connection may have gone stale: tried again once on a new one
+                    # (a commit applied twice has the effect of one).
+                    if attempt == 1 and reused and _stale(exc):
+                        continue
+                    return False
+                if response.will_close:
+                    self._drop_rest()
+                return response.status < 400
+        return False
+
+    def _drop_rest(self) -> None:
+        if self._rest is not None:
+            self._rest.close()
+            self._rest = None
+
+
+def _stale(exc: BaseException) -> bool:
+    """Whether *exc* is how a kept connection the server closed fails."""
+    return isinstance(
+        exc,
+        http.client.RemoteDisconnected
+        | http.client.BadStatusLine
+        | BrokenPipeError
+        | ConnectionResetError
+        | ConnectionAbortedError,
+    )
 
 
 def _hosts_from(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Iterator[str]:
