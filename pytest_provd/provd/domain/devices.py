@@ -33,6 +33,9 @@ __all__ = [
 JsonDict = dict[str, Any]
 
 _NORMED_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_NORM_FORM = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
+_MAC_SEPARATORS = re.compile(r"[-:.]")
+_MAC_DIGITS = re.compile(r"[0-9A-Fa-f]{12}")
 RECONFIGURE_KEYS = ("plugin", "config", "mac", "uuid", "vendor", "model", "version", "options")
 _STR_FIELDS = (
     "id",
@@ -54,8 +57,10 @@ _STR_FIELDS = (
 
 def norm_mac(value: str) -> str:
     """``00:04:13:ab:cd:ef`` from the usual spellings (DeviceError otherwise)."""
-    digits = re.sub(r"[-:.]", "", value)
-    if not re.fullmatch(r"[0-9A-Fa-f]{12}", digits):
+    if _NORM_FORM.fullmatch(value):  # what every request of a known phone carries
+        return value
+    digits = _MAC_SEPARATORS.sub("", value)
+    if not _MAC_DIGITS.fullmatch(digits):
         raise DeviceError(f"invalid MAC address {value!r}")
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).lower()
 

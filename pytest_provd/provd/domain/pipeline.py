@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any, Protocol
 
 from pytest_provd.problems import ProvdHarnessError
 from pytest_provd.provd.domain.configs import ConfigManager
-from pytest_provd.provd.domain.devices import DeviceError, DeviceManager, copy_device, norm_mac
+from pytest_provd.provd.domain.devices import DeviceError, DeviceManager, norm_mac
 from pytest_provd.provd.domain.faults import FaultLog
 from pytest_provd.provd.plugins.errors import PluginError
 from pytest_provd.provd.plugins.loader import LoadedPlugin
@@ -74,14 +73,27 @@ class PipelineHost(Protocol):
 
 def vote(answers: list[JsonDict]) -> JsonDict:
     """Per key, the value most answers agree on (first seen wins a tie)."""
-    ballots: dict[str, Counter[Any]] = {}
+    ballots: dict[str, dict[Any, int]] = {}
     for answer in answers:
         for key, value in answer.items():
+            counts = ballots.setdefault(key, {})
             try:
-                ballots.setdefault(key, Counter())[value] += 1
+                counts[value] = counts.get(value, 0) + 1
             except TypeError:  # an unhashable value (a plugin bug) gets no vote
                 continue
-    return {key: counter.most_common(1)[0][0] for key, counter in ballots.items()}
+    return {key: _winner(counts) for key, counts in ballots.items()}
+
+
+def _winner(counts: dict[Any, int]) -> Any:
+    """The value with most votes, the first seen of equals; a key whose every value was
+    unhashable has none: IndexError, as ``Counter.most_common(1)[0]`` raised."""
+    if not counts:
+        raise IndexError("list index out of range")
+    return max(counts.items(), key=_votes)[0]
+
+
+def _votes(item: tuple[Any, int]) -> int:
+    return item[1]
 
 
 @dataclass
@@ -186,26 +198,32 @@ class Pipeline:
     def update(self, device: JsonDict, info: JsonDict) -> None:
         """Apply provd's default updaters, then save (and reconfigure) if anything changed."""
         app = self.app
-        before = copy_device(device)
         if not app.nat and "ip" in info:
             for other in app.devices.find(ip=info["ip"]):
                 if other["id"] != device["id"]:
                     del other["ip"]
                     app.dev_update(other)
+        # Whether an updater changed *device*, followed as they go (no copy to compare with).
+        changed = False
         for key, value in info.items():
-            device.setdefault(key, value)
+            if key not in device:
+                device[key] = value
+                changed = True
         for key in ("ip", "version"):
-            if key in info:
+            if key in info and device[key] != info[key]:
                 device[key] = info[key]
+                changed = True
         if "plugin" not in device:
             plugin_id = app.plugins.associate(info, MIN_SUPPORT)
             if plugin_id:
                 device["plugin"] = plugin_id
+                changed = True
         if "config" not in device:
             config_id = app.configs.create_autocreated()
             if config_id is not None:
                 device["config"] = config_id
-        if device != before:
+                changed = True
+        if changed:
             app.dev_update(device)
 
     # 4. the three entry points

@@ -265,7 +265,8 @@ def build_request(
     req = _request_class()(_FakeChannel(client_ip, client_port))
     raw_path, _, raw_query = path.partition("?")
     pairs = [(k, v) for k, values in query.items() for v in values]
-    pairs += parse_qsl(raw_query, keep_blank_values=True)
+    if raw_query:
+        pairs += parse_qsl(raw_query, keep_blank_values=True)
     args: dict[bytes, list[bytes]] = {}
     for k, v in pairs:
         args.setdefault(k.encode("utf-8"), []).append(v.encode("utf-8"))

@@ -69,11 +69,19 @@ class BadRequest(Exception):
         self.status = status
 
 
-def _reason(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
+_date: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """``Date`` of a response now: formatted once per second, not per response."""
+    global _date
+    now = time.time()
+    second, text = _date
+    if int(now) != second:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date = (int(now), text)  # one tuple: threads see the old pair or the new one
+    return text
 
 
 def encode_reply(reply: RawReply, *, head: bool, close: bool) -> bytes:
@@ -81,10 +89,10 @@ def encode_reply(reply: RawReply, *, head: bool, close: bool) -> bytes:
     headers = dict(reply.headers)
     if not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = "application/octet-stream"
-    lines = [f"HTTP/1.1 {reply.status} {_reason(reply.status)}"]
+    lines = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, '')}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     lines.append(f"Content-Length: {len(reply.body)}")
-    lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
+    lines.append(f"Date: {_http_date()}")
     lines.append(f"Server: {SERVER}")
     if close:
         lines.append("Connection: close")
