@@ -5,6 +5,7 @@ What the parser skips is reported in :attr:`DhcpConfig.warnings` with file and l
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,8 @@ def _unescape(text: str) -> str:
 
 
 _BRACE = re.compile(r"[{}]")
+_PARSED: dict[tuple[type, tuple[tuple[str, str], ...]], bytes] = {}
+_MAX_PARSED = 8
 _OPT = re.compile(r"^\s*(?:option\s+)?([\w.-]+)\s*=?\s*(.+?);\s*$")
 
 
@@ -154,10 +157,24 @@ class DhcpConfig:
     @classmethod
     def parse(cls, path: Path) -> DhcpConfig:
         """Read a file or every ``*.conf`` below a directory."""
-        config = cls()
         files = sorted(Path(path).rglob("*.conf")) if Path(path).is_dir() else [Path(path)]
-        for file in files:
-            config._parse_text(file.read_text(encoding="utf-8", errors="replace"), str(file))
+        texts = tuple(
+            (str(file), file.read_text(encoding="utf-8", errors="replace")) for file in files
+        )
+        # Every target of a tree boots its phones on the tree's one dhcp/ configuration:
+        # parsed once per content, each caller getting its own copy.
+        key = (cls, texts)
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            config = cls()
+            for source, text in texts:
+                config._parse_text(text, source)
+            parsed = pickle.dumps(config)
+            if len(_PARSED) >= _MAX_PARSED:
+                _PARSED.clear()
+            _PARSED[key] = parsed
+        config = pickle.loads(parsed)
+        assert isinstance(config, cls)
         return config
 
     @staticmethod
