@@ -7,7 +7,10 @@ non-2xx answer raises :class:`ProvdClientError` carrying the status and the deco
 
 from __future__ import annotations
 
+import http.client
 import json
+import select
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -15,6 +18,9 @@ import urllib.request
 from typing import Any
 
 MEDIA_TYPE = "application/vnd.proformatique.provd+json"
+_URLLIB_AGENT = "Python-urllib/{}.{}".format(*sys.version_info[:2])
+# How a kept connection provd closed while idle fails (it never read the request).
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 JsonDict = dict[str, Any]
 
 
@@ -61,6 +67,15 @@ class ProvdClient:
         self.op_timeout = op_timeout
         parts = urllib.parse.urlsplit(self.rest_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
+        # Plain HTTP to provd without a proxy goes over kept-alive connections (a new one
+        # per call costs both sides more than most calls); anything else through urllib.
+        self._idle: list[http.client.HTTPConnection] = []
+        self._host = parts.hostname or ""
+        self._port = parts.port or 80
+        direct = "http" not in urllib.request.getproxies() or urllib.request.proxy_bypass(
+            parts.netloc
+        )
+        self._keep_prefix = self._origin + "/" if parts.scheme == "http" and direct else ""
 
     def with_tenant(self, tenant: str | None) -> ProvdClient:
         """The same client acting for *tenant*."""
@@ -85,6 +100,8 @@ class ProvdClient:
             headers["X-Auth-Token"] = self.token
         if self.tenant:
             headers["Wazo-Tenant"] = self.tenant
+        if url.startswith(self._keep_prefix) and self._keep_prefix:
+            return self._kept_request(method, url, data, headers)
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -95,6 +112,66 @@ class ProvdClient:
                 raise ProvdClientError(exc.code, _decode(exc.read()), method, url) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise ProvdClientError(0, str(exc), method, url) from None
+
+    def _kept_request(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        """:meth:`request` on a kept-alive connection, answering and failing as urllib did."""
+        target = url[len(self._origin) :] or "/"
+        headers["User-Agent"] = _URLLIB_AGENT
+        for attempt in (1, 2):
+            conn, reused = self._connection()
+            try:
+                try:
+                    conn.request(method, target, body=data, headers=headers)
+                except OSError as exc:
+                    if attempt == 1 and reused and isinstance(exc, _STALE):
+                        continue  # provd closed it meanwhile: never read the request
+                    raise ProvdClientError(0, f"<urlopen error {exc}>", method, url) from None
+                try:
+                    resp = conn.getresponse()
+                    raw = resp.read()
+                except (TimeoutError, ConnectionError) as exc:
+                    if attempt == 1 and reused and isinstance(exc, _STALE):
+                        continue
+                    raise ProvdClientError(0, str(exc), method, url) from None
+            except BaseException:
+                conn.close()
+                raise
+            if resp.will_close:
+                conn.close()
+            else:
+                self._idle.append(conn)
+            if not 200 <= resp.status < 300:
+                raise ProvdClientError(resp.status, _decode(raw), method, url)
+            return resp.status, dict(resp.headers), _decode(raw)
+        raise AssertionError("unreachable")  # the second attempt returns or raises
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle kept connection still open (and True), else a new one (and False)."""
+        while self._idle:
+            try:
+                conn = self._idle.pop()
+            except IndexError:  # another thread took the last one
+                break
+            sock = conn.sock
+            # Readable while idle: provd closed it (or sent what nobody asked for).
+            if sock is not None and not select.select([sock], [], [], 0)[0]:
+                return conn, True
+            conn.close()
+        return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout), False
+
+    def close(self) -> None:
+        """Close the kept-alive connections (a later call opens new ones)."""
+        idle = getattr(self, "_idle", [])  # __del__ of a client whose __init__ failed
+        while idle:
+            try:
+                idle.pop().close()
+            except IndexError:
+                break
+
+    def __del__(self) -> None:
+        self.close()
 
     def wait_operation(self, location: str, timeout: float | None = None) -> str:
         """Poll the operation at *location* until it ends; returns its status, deletes it.

@@ -106,6 +106,9 @@ class WireRun:
         self.dhcp.close()
         if self._plain is not None:
             self._plain.close()
+        close_client = getattr(self.client, "close", None)
+        if close_client is not None:
+            close_client()  # its kept-alive connections
         self.backend.close()
 
 
