@@ -21,7 +21,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,8 @@ MAX_RENDERS = 2048
 """Renders kept (the newest); a run configures a few devices per model at a time."""
 
 _MARK, _END = "\ue000", "\ue001"  # private-use characters: no filter changes them
-_MARKER = re.compile(f"{_MARK}(\\d+):(\\d+):([01]){_END}")
+# The template name in hex (what autoescape and filters leave alone), the line, template text.
+_MARKER = re.compile(f"{_MARK}([0-9a-f]*):(\\d+):([01]){_END}")
 _LOCK = threading.Lock()
 _RENDERS: OrderedDict[str, Render] = OrderedDict()
 _PAUSED: list[bool] = []  # process-wide: plugins render in a thread of their own
@@ -118,59 +119,76 @@ class Render:
         name = self.template.name
         if name is None:
             return None
-        shadow, sources = _shadow(self.template.environment)
+        shadow, files = _shadow(self.template.environment)
         try:
             template = shadow.get_template(name, globals=dict(self.template.globals))
             marked = template.render(*self.args, **self.kwargs)
         except Exception:  # plugin templates may raise anything; no trace then
             return None
-        trace = _parse(marked, sources)
+        trace = _parse(marked, files)
         return trace if _normalized(trace.text) == _normalized(self.text) else None
 
 
-_SOURCES: weakref.WeakKeyDictionary[jinja2.Environment, list[tuple[str, str]]] = (
-    weakref.WeakKeyDictionary()
-)
+_FILES: weakref.WeakKeyDictionary[jinja2.Environment, dict[str, str]] = weakref.WeakKeyDictionary()
+"""Per marking overlay: the file each template name was last loaded from."""
 
 
-def _shadow(env: jinja2.Environment) -> tuple[jinja2.Environment, list[tuple[str, str]]]:
-    """The marking overlay of *env* and its sources (made once: compiling marked templates
-    costs far more than rendering them)."""
+def _shadow(env: jinja2.Environment) -> tuple[jinja2.Environment, dict[str, str]]:
+    """The marking overlay of *env* and the files its templates came from (made once)."""
     shadow: jinja2.Environment | None = getattr(env, "_provd_marking_shadow", None)
-    if shadow is None or shadow not in _SOURCES:
+    if shadow is None or shadow not in _FILES:
         shadow = env.overlay(cache_size=50)
         shadow.code_generator_class = _MarkingCodeGenerator
-        shadow.template_class = jinja2.Template
-        # Compiled code from a bytecode cache would be the unmarked one.
-        shadow.bytecode_cache = None
-        _SOURCES[shadow] = []
+        shadow.template_class = _MarkedTemplate
+        # Marked code depends only on the template's name and source (not on the file it is
+        # read from, nor on the overlay): compiled once per process, whatever the target.
+        shadow.bytecode_cache = codecache.SHARED
+        _FILES[shadow] = {}
         # Kept on the environment itself: both go together when the plugin is unloaded.
         env._provd_marking_shadow = shadow  # type: ignore[attr-defined]
-    return shadow, _SOURCES[shadow]
+    return shadow, _FILES[shadow]
+
+
+class _MarkedTemplate(jinja2.Template):
+    """A template of a marking overlay, noting the file its name was loaded from."""
+
+    @classmethod
+    def _from_namespace(
+        cls,
+        environment: jinja2.Environment,
+        namespace: MutableMapping[str, Any],
+        globals: MutableMapping[str, Any],
+    ) -> jinja2.Template:
+        template = super()._from_namespace(environment, namespace, globals)
+        files = _FILES.get(environment)
+        if files is not None and template.name is not None:
+            # A template compiled from no file is named after itself.
+            filename = template.filename
+            with _LOCK:
+                files[template.name] = (
+                    filename if filename not in (None, "<template>") else template.name
+                )
+        return template
 
 
 class _MarkingCodeGenerator(CodeGenerator):
     """Writes a marker before every child of every output node (template text and
-    expressions alike): the template file, the child's line, whether it is template text."""
+    expressions alike): the template's name, the child's line, whether it is template text."""
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
-        sources = _SOURCES.get(self.environment)
-        if sources is None:
+        if self.environment not in _FILES:
             super().visit_Output(node, frame)
             return
-        source = (self.filename or self.name or "?", self.name or "?")
-        if source not in sources:
-            sources.append(source)
-        index = sources.index(source)
+        name = (self.name or "?").encode("utf-8", "surrogatepass").hex()
         children: list[nodes.Expr] = []
         for child in node.nodes:
             literal = int(isinstance(child, nodes.TemplateData))
-            marker = f"{_MARK}{index}:{child.lineno}:{literal}{_END}"
+            marker = f"{_MARK}{name}:{child.lineno}:{literal}{_END}"
             children += [nodes.TemplateData(marker, lineno=child.lineno), child]
         super().visit_Output(nodes.Output(children, lineno=node.lineno), frame)
 
 
-def _parse(marked: str, sources: list[tuple[str, str]]) -> Trace:
+def _parse(marked: str, files: dict[str, str]) -> Trace:
     pieces: list[str] = []
     segments: list[_Segment] = []
     length = 0
@@ -183,8 +201,8 @@ def _parse(marked: str, sources: list[tuple[str, str]]) -> Trace:
             segments.append(_Segment(length, origin, literal))
             pieces.append(piece)
             length += len(piece)
-        filename, name = sources[int(match[1])]
-        origin, literal = Origin(filename, name, int(match[2])), match[3] == "1"
+        name = bytes.fromhex(match[1]).decode("utf-8", "surrogatepass")
+        origin, literal = Origin(files.get(name, name), name, int(match[2])), match[3] == "1"
         position = match.end()
     piece = marked[position:]
     if piece:
