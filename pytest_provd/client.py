@@ -155,9 +155,13 @@ class ProvdClient:
             except IndexError:  # another thread took the last one
                 break
             sock = conn.sock
-            # Readable while idle: provd closed it (or sent what nobody asked for).
-            if sock is not None and not select.select([sock], [], [], 0)[0]:
-                return conn, True
+            # Readable while idle: provd closed it (or sent what nobody asked for).  poll(),
+            # not select(): a process serving many targets has descriptors above 1023.
+            if sock is not None:
+                probe = select.poll()
+                probe.register(sock, select.POLLIN)
+                if not probe.poll(0):
+                    return conn, True
             conn.close()
         return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout), False
 

@@ -98,8 +98,7 @@ class DhcpServer:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-        with self._rest_lock:
-            self._drop_rest()
+        self.release()
 
     def __enter__(self) -> DhcpServer:
         return self.start()
@@ -269,6 +268,12 @@ class DhcpServer:
                     self._drop_rest()
                 return response.status < 400
         return False
+
+    def release(self) -> None:
+        """Close the kept connection to provd now (the next commit opens one again): for a
+        server kept for long between bursts of phones."""
+        with self._rest_lock:
+            self._drop_rest()
 
     def _drop_rest(self) -> None:
         if self._rest is not None:

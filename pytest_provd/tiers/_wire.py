@@ -101,14 +101,22 @@ class WireRun:
             self.macs = phone_macs(self.target_id, [*self.macs, model])
         return self.macs[model]
 
+    def release(self) -> None:
+        """Close the connections kept alive to provd: a run keeps every target's WireRun,
+        and descriptors held between its phones would add up over hundreds of targets."""
+        self.dhcp.release()
+        if self._plain is not None:
+            self._plain.release()
+        close_client = getattr(self.client, "close", None)
+        if close_client is not None:
+            close_client()
+
     def close(self) -> None:
         """Stop the DHCP server and the provd (or clean up the attached one)."""
+        self.release()
         self.dhcp.close()
         if self._plain is not None:
             self._plain.close()
-        close_client = getattr(self.client, "close", None)
-        if close_client is not None:
-            close_client()  # its kept-alive connections
         self.backend.close()
 
 
@@ -223,8 +231,7 @@ def boot(run: TargetRun, model: str) -> Booted:
     plugin is synchronized through provd after its boot.
     """
     # Kept lazy: the emulators and the server stack are not needed to start pytest.
-    from emulators.registry import emulated_vendors, make_phone, vendor_oui
-    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+    from emulators.registry import emulated_vendors
 
     vendor = emulator_vendor(run.target.plugin_id)
     if model == "*":
@@ -241,6 +248,18 @@ def boot(run: TargetRun, model: str) -> Booted:
     wire = wire_run(run)
     if model in wire.booted:
         return wire.booted[model]
+    try:
+        wire.booted[model] = _boot_on(wire, run, model, vendor)
+    finally:
+        wire.release()
+    return wire.booted[model]
+
+
+def _boot_on(wire: WireRun, run: TargetRun, model: str, vendor: str) -> Booted:
+    """:func:`boot`'s work once the target's WireRun is up."""
+    from emulators.registry import make_phone, vendor_oui
+    from pytest_provd.provd.plugins.rawconfig import sample_raw_config
+
     booted_model = model_to_boot(run, model)
     mac = f"{vendor_oui(vendor, booted_model)}:{wire.mac_suffix(model)}"
     pushed: dict[str, Any] = {"sip_lines": sample_raw_config()["sip_lines"]}
@@ -271,8 +290,7 @@ def boot(run: TargetRun, model: str) -> Booted:
     finally:
         phone.close()
     recorded = wire.client.find_device(mac=mac)
-    wire.booted[model] = Booted(state, pushed, recorded, phone, notes, sync_error)
-    return wire.booted[model]
+    return Booted(state, pushed, recorded, phone, notes, sync_error)
 
 
 def route(run: TargetRun, wire: WireRun, model: str, phone: Phone, probe: Phone) -> list[str]:
