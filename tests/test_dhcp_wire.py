@@ -251,8 +251,15 @@ def test_commits_share_one_keep_alive_connection_opened_again_when_closed() -> N
         with DhcpServer(http_url="http://127.0.0.1:9/", provd_url=url) as server:
             for n in range(1, 4):
                 DhcpClient(server.address, f"00:04:13:00:00:0{n}").obtain_lease()
-            assert server.stats["commits_pushed"] == 3
+            server.release()  # closed now: the next commit opens another
+            DhcpClient(server.address, "00:04:13:00:00:04").obtain_lease()
+            assert server.stats["commits_pushed"] == 4
     finally:
         hook.shutdown()
         hook.server_close()
-    assert seen == [(1, "00:04:13:00:00:01"), (1, "00:04:13:00:00:02"), (2, "00:04:13:00:00:03")]
+    assert seen == [
+        (1, "00:04:13:00:00:01"),
+        (1, "00:04:13:00:00:02"),
+        (2, "00:04:13:00:00:03"),
+        (3, "00:04:13:00:00:04"),
+    ]
