@@ -47,6 +47,7 @@ class ProvdClient:
     """Synchronous provd REST client: ``ProvdClient(rest_url, token=None, timeout=5)``.
 
     ``tenant=`` sends ``Wazo-Tenant`` with every request (``with_tenant()`` gives a copy).
+    Calls to a plain-HTTP provd reuse kept-alive connections; :meth:`close` closes them.
     """
 
     __test__ = False
