@@ -13,6 +13,7 @@ again under each of its variants alone, and named by the first that reproduces i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -90,7 +91,9 @@ def check_matrix(run: TargetRun, model: str) -> list[Problem]:
     queue = list(configs)
     while queue:
         config = queue.pop(0)
-        outcome, results = configure_judged(judge, config)
+        outcome, results = configure_judged(
+            judge, config, lambda k: k not in known and k not in found
+        )
         hits |= outcome.hits
         culprits = set()
         for result in results:
@@ -155,9 +158,12 @@ def configure_with(run: TargetRun, default: ModelOutcome, raw: dict[str, Any]) -
     return outcome
 
 
-def configure_judged(judge: _Judge, config: MatrixConfig) -> tuple[ModelOutcome, list[Found]]:
+def configure_judged(
+    judge: _Judge, config: MatrixConfig, traced: Callable[[_Key], bool] | None = None
+) -> tuple[ModelOutcome, list[Found]]:
     """*config* configured and judged.  Its renders are recorded (to trace a broken line to
-    its template) only when a file came out broken: the configure is then run again."""
+    its template) only when a file came out broken with a problem *traced* says will be
+    reported from it: the configure is then run again."""
     # Kept lazy: the server stack is only needed once a plugin is configured.
     from pytest_provd.provd.plugins import renders
 
@@ -165,7 +171,7 @@ def configure_judged(judge: _Judge, config: MatrixConfig) -> tuple[ModelOutcome,
     with renders.paused():
         outcome = configure_with(judge.run, judge.default, config.raw_config)
     found = judged(judge, outcome, users)
-    if any(f.data is not None for f in found):  # an XML problem: its file is traced
+    if traced is not None and any(f.data is not None and traced(f.key) for f in found):
         outcome = configure_with(judge.run, judge.default, config.raw_config)
         found = judged(judge, outcome, users)
     return outcome, found
