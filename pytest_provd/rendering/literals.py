@@ -29,21 +29,34 @@ def template_values(templates: Iterable[nodes.Template]) -> dict[str, set[str]]:
     provd's schema allows are used: see :func:`valid_literal`)."""
     found: dict[str, set[str]] = {}
     for template in templates:
-        for compare in template.find_all(nodes.Compare):
-            operands = [compare.expr, *(op.expr for op in compare.ops)]
-            names = [_parameter(o) for o in operands]
-            consts = [c for o in operands for c in _constants(o)]
-            ops = {op.op for op in compare.ops}
-            if "in" in ops or "notin" in ops:
-                if (
-                    isinstance(compare.expr, nodes.Const)
-                    and _parameter(compare.ops[0].expr) == "sip_lines"
-                ):
-                    found.setdefault("lines", set()).add(str(compare.expr.value))
-            for name in names:
-                axis = _AXIS_OF.get(name or "")
-                if axis is not None:
-                    found.setdefault(axis, set()).update(str(c) for c in consts)
+        for axis, values in compared_values(template).items():
+            found.setdefault(axis, set()).update(values)
+    return valid_values(found)
+
+
+def compared_values(template: nodes.Template) -> dict[str, set[str]]:
+    """Values one template compares parameters with, by axis, valid or not."""
+    found: dict[str, set[str]] = {}
+    for compare in template.find_all(nodes.Compare):
+        operands = [compare.expr, *(op.expr for op in compare.ops)]
+        names = [_parameter(o) for o in operands]
+        consts = [c for o in operands for c in _constants(o)]
+        ops = {op.op for op in compare.ops}
+        if "in" in ops or "notin" in ops:
+            if (
+                isinstance(compare.expr, nodes.Const)
+                and _parameter(compare.ops[0].expr) == "sip_lines"
+            ):
+                found.setdefault("lines", set()).add(str(compare.expr.value))
+        for name in names:
+            axis = _AXIS_OF.get(name or "")
+            if axis is not None:
+                found.setdefault(axis, set()).update(str(c) for c in consts)
+    return found
+
+
+def valid_values(found: dict[str, set[str]]) -> dict[str, set[str]]:
+    """*found* without the values provd's schema does not allow, nor axes left empty."""
     valid = {axis: {v for v in values if valid_literal(axis, v)} for axis, values in found.items()}
     return {axis: values for axis, values in valid.items() if values}
 

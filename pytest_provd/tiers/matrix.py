@@ -18,13 +18,15 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+import jinja2
 import pytest
 
 from pytest_provd import tree
 from pytest_provd.facts import current_item
 from pytest_provd.problems import Problem
+from pytest_provd.provd.plugins import codecache
 from pytest_provd.rendering import branches
-from pytest_provd.rendering.literals import template_values
+from pytest_provd.rendering.literals import compared_values, valid_values
 from pytest_provd.rendering.matrix import (
     MatrixConfig,
     ModelShape,
@@ -39,6 +41,7 @@ from pytest_provd.suite import ItemSpec, TargetPlan, target_models
 from pytest_provd.tiers import _coverage
 from pytest_provd.tiers._run import ModelOutcome, TargetRun, configure_and_fetch, target_run
 from pytest_provd.tiers._run import xml_problems as xml_problems_of
+from pytest_provd.tree import memo
 
 _Key = tuple[str, int | None, str]
 _MAX_LABELS = 3
@@ -136,16 +139,34 @@ def model_shape(run: TargetRun, model: str) -> ModelShape:
 def _literals(run: TargetRun) -> dict[str, set[str]]:
     if "literals" not in run.memo:
         env = branches.environment_of(run.plugin.obj)
-        parsed = []
+        found: dict[str, set[str]] = {}
         if env is not None and env.loader is not None:
             for name in _coverage.shipped_templates(run):
                 try:
                     source, filename, _ = env.loader.get_source(env, name)
-                    parsed.append(env.parse(source, name, filename))
+                    values = _compared(env, name, source, filename)
                 except Exception:  # a broken template is the templates item's to report
                     continue
-        run.memo["literals"] = template_values(parsed)
+                for axis, some in values.items():
+                    found.setdefault(axis, set()).update(some)
+        run.memo["literals"] = valid_values(found)
     return dict(run.memo["literals"])
+
+
+def _compared(env: Any, name: str, source: str, filename: str | None) -> dict[str, set[str]]:
+    """The values template *name* compares parameters with (kept by its source: parsing
+    every template of every target again costs more than the rest of the matrix setup)."""
+
+    def compute() -> dict[str, list[str]]:
+        parsed = env.parse(source, name, filename)
+        return {axis: sorted(values) for axis, values in compared_values(parsed).items()}
+
+    options = codecache.stable_options(env, name)
+    analysis = codecache.module_digest(compared_values.__module__)
+    if options is None or analysis is None:
+        return {axis: set(values) for axis, values in compute().items()}
+    key = memo.content_key("literals", jinja2.__version__, options, analysis, name, source)
+    return {axis: set(values) for axis, values in memo.remembered("literals", key, compute).items()}
 
 
 def configure_with(run: TargetRun, default: ModelOutcome, raw: dict[str, Any]) -> ModelOutcome:

@@ -195,6 +195,20 @@ def _module_digest(name: str) -> str | None:
         return None
 
 
+def stable_options(env: jinja2.Environment, name: str) -> str | None:
+    """What of *env* the lexer, parser and code generator read, described the same way in
+    every process (None when it cannot be)."""
+    try:
+        return _stable(_options(env, name))
+    except Exception:  # an unhashable option or a failing autoescape
+        return None
+
+
+def module_digest(name: str) -> str | None:
+    """A hash of the file of module *name* (None for a module without one)."""
+    return _module_digest(name)
+
+
 def _disk_key(shared_key: tuple[Any, ...]) -> str | None:
     options, name, source = shared_key
     described = _stable(options)
