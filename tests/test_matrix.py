@@ -351,3 +351,28 @@ def test_snapshots_read_again_what_changed_even_within_a_second(tmp_path: Path) 
     os.utime(tmp_path / "sub" / "b.cfg", (old, old))
     assert run.snapshot(tmp_path)["sub/b.cfg"] == b"two"
     assert run.snapshot(tmp_path / "missing") == {}
+
+
+def _rewrite_keeping_stamp(path: Path, data: bytes) -> None:
+    stamp = path.stat().st_mtime_ns
+    path.write_bytes(data)
+    os.utime(path, ns=(stamp, stamp))
+
+
+def test_snapshots_trust_a_fine_stamp_past_a_tick_and_a_whole_second_one_past_a_second(
+    tmp_path: Path,
+) -> None:
+    run = TargetRun.__new__(TargetRun)
+    run._files = {}
+    fine, whole = tmp_path / "fine.xml", tmp_path / "whole.xml"
+    fine.write_bytes(b"one")
+    whole.write_bytes(b"one")
+    now = time.time_ns()
+    os.utime(fine, ns=(now - 200_000_000 + 1, now - 200_000_000 + 1))
+    second = now // 1_000_000_000 * 1_000_000_000
+    os.utime(whole, ns=(second, second))
+    assert run.snapshot(tmp_path) == {"fine.xml": b"one", "whole.xml": b"one"}
+    _rewrite_keeping_stamp(fine, b"two")
+    _rewrite_keeping_stamp(whole, b"two")
+    # The fine stamp is 200 ms old: no change since can keep it.  The whole-second one may.
+    assert run.snapshot(tmp_path) == {"fine.xml": b"one", "whole.xml": b"two"}

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 _XML_START = re.compile(rb"^\s*(<\?xml|<[A-Za-z!])")
 _RACY_NS = 1_000_000_000
+# Sub-second stamps come from a clock that ticks every 1-16 ms (Linux jiffies, Windows).
+_RACY_FINE_NS = 50_000_000
 
 
 @dataclass
@@ -137,9 +139,11 @@ class TargetRun:
                 path = entry.path
                 key = (info.st_mtime_ns, info.st_size, info.st_ino)
                 cached = self._files.get(path)
-                # A file changed within a second of being read may have changed again with
-                # the same stamp (timestamps are coarse): read it again, as git does.
-                if cached is None or cached[0] != key or cached[1] - key[0] < _RACY_NS:
+                # A file changed within a tick of the file system's clock of being read may
+                # have changed again with the same stamp: read it again, as git does.  A
+                # stamp in whole seconds may be all the file system keeps.
+                racy = _RACY_NS if key[0] % _RACY_NS == 0 else _RACY_FINE_NS
+                if cached is None or cached[0] != key or cached[1] - key[0] < racy:
                     with open(path, "rb") as handle:
                         cached = self._files[path] = (key, now, handle.read())
                 found[prefix + entry.name] = cached[2]
