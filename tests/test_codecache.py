@@ -118,4 +118,4 @@ def test_a_local_filter_keeps_the_code_in_memory_only(
     env = _env(tmp_path / "a")
     env.filters["upper"] = lambda value: str(value) + "!"
     assert env.get_template("t.tpl").render(items=["a"], zero=1) == "a!\n1"
-    assert not (tmp_path / "cache" / "jinja-code").exists()
+    assert not (tmp_path / "cache" / "memo" / "jinja-code").exists()

@@ -24,7 +24,6 @@ import pytest
 from pytest_provd import tree
 from pytest_provd.facts import current_item
 from pytest_provd.problems import Problem
-from pytest_provd.provd.plugins import codecache
 from pytest_provd.rendering import branches
 from pytest_provd.rendering.literals import compared_values, valid_values
 from pytest_provd.rendering.matrix import (
@@ -160,6 +159,8 @@ def _compared(env: Any, name: str, source: str, filename: str | None) -> dict[st
     def compute() -> dict[str, list[str]]:
         parsed = env.parse(source, name, filename)
         return {axis: sorted(values) for axis, values in compared_values(parsed).items()}
+
+    from pytest_provd.provd.plugins import codecache  # lazy: a static-only run has no server stack
 
     options = codecache.stable_options(env, name)
     analysis = codecache.module_digest(compared_values.__module__)

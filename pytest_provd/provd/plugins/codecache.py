@@ -8,7 +8,7 @@ the file name it is compiled under; :class:`SharedCodeCache` keys on the first t
 gives the code back under the file name asked for, so what renders (and where a traceback
 says a template line is) does not change.
 
-The code is also kept on disk under the build cache (``jinja-code/``), for the next process
+The code is also kept on disk under the build cache (``memo/jinja-code/``), for the next process
 (an xdist worker, the next run): keyed by a hash of the source, the name, the options (the
 code generator's and filters' modules by content) and the jinja2 and Python versions, so an
 entry is never stale.  Options that cannot be told apart across processes (an extension
@@ -227,7 +227,8 @@ _FORMAT = b"pytest-provd jinja code 1"
 def _directory() -> Path | None:
     from pytest_provd.tree.build import default_cache_dir  # lazy: the tree package
 
-    return default_cache_dir() / "jinja-code"
+    # With the build cache's other entries keyed by content (see pytest_provd.tree.memo).
+    return default_cache_dir() / "memo" / "jinja-code"
 
 
 def _read(key: str) -> CodeType | None:
