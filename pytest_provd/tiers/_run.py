@@ -267,9 +267,6 @@ def freeze_once(stage: str) -> None:
 _RUNS = pytest.StashKey[dict[str, TargetRun]]()
 
 
-_RUNS = pytest.StashKey[dict[str, TargetRun]]()
-
-
 def target_run(session: ProvdSession, target: tree.Target) -> TargetRun:
     """The shared :class:`TargetRun` of *target* in this pytest run."""
     runs = session.stash.get(_RUNS, None)
